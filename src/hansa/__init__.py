@@ -1,0 +1,3 @@
+"""Hansa: an engine for algorithmic commerce."""
+
+__version__ = "0.1.0"

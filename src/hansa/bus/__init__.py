@@ -1,0 +1,1 @@
+"""The message bus: commands to one handler, events to many, through a transactional outbox."""

@@ -1,0 +1,1 @@
+"""Transports behind the same port: in-process (embedded default) and NATS JetStream (scale-out)."""

@@ -1,0 +1,167 @@
+"""NATS JetStream transport: the relay publishes with message id = event id (broker-side dedupe),
+and durable pull consumers feed the same dispatcher (inbox, retries, dead letters) as in-process.
+
+nats-py is asyncio; Hansa's workers are threads, so the client lives on its own event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from hansa.bus.dispatcher import Dispatcher, Outcome
+from hansa.bus.messagebus import Consumer, MessageBus
+from hansa.bus.outbox import OutboxRow
+from hansa.kernel.errors import UnexpectedState
+from hansa.kernel.messages import Envelope
+
+T = TypeVar("T")
+
+
+class _LoopThread:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="nats-loop", daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+def durable_name(consumer: str, stream: str) -> str:
+    """JetStream durable names may not contain dots or spaces."""
+    return f"{stream}_{consumer}".replace(".", "_").replace(" ", "_")
+
+
+class NatsTransport:
+    """Relays outbox rows to JetStream and pulls them back for this process's consumers."""
+
+    name = "nats"
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        dispatcher: Dispatcher,
+        url: str = "nats://127.0.0.1:4222",
+        *,
+        stream: str = "HANSA",
+        subject_prefix: str = "hansa",
+        fetch_timeout: float = 0.05,
+    ) -> None:
+        self.bus = bus
+        self.dispatcher = dispatcher
+        self.url = url
+        self.stream = stream
+        self.prefix = subject_prefix
+        self.fetch_timeout = fetch_timeout
+        self._loop: _LoopThread | None = None
+        self._nc: Any = None
+        self._js: Any = None
+        self._subs: dict[str, Any] = {}
+
+    # lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._loop is not None:
+            return
+        self._loop = _LoopThread()
+        try:
+            self._loop.run(self._connect())
+        except Exception as exc:
+            self._loop.stop()
+            self._loop = None
+            raise UnexpectedState(f"cannot reach NATS JetStream at {self.url}: {exc}") from exc
+
+    async def _connect(self) -> None:
+        import nats
+        from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
+
+        self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=5)
+        self._js = self._nc.jetstream()
+        config = StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"])
+        try:
+            await self._js.add_stream(config)
+        except Exception:
+            await self._js.update_stream(config)
+        for consumer in self.bus.consumers:
+            durable = durable_name(consumer.name, self.stream)
+            self._subs[consumer.name] = await self._js.pull_subscribe(
+                self._subject(consumer.event_type),
+                durable=durable,
+                stream=self.stream,
+                config=ConsumerConfig(
+                    durable_name=durable,
+                    ack_wait=60,
+                    deliver_policy=DeliverPolicy.ALL,
+                ),
+            )
+
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        try:
+            self._loop.run(self._nc.drain(), timeout=10)
+        finally:
+            self._loop.stop()
+            self._loop = None
+
+    def _subject(self, event_type: str) -> str:
+        return self.prefix + event_type[len("hansa") :] if self.prefix != "hansa" else event_type
+
+    def _require(self) -> _LoopThread:
+        if self._loop is None:
+            raise UnexpectedState("the NATS transport is not started")
+        return self._loop
+
+    # relay side --------------------------------------------------------------------------
+    def handoff(self, conn: Connection, rows: Sequence[OutboxRow]) -> None:
+        self._require().run(self._publish(rows))
+
+    async def _publish(self, rows: Sequence[OutboxRow]) -> None:
+        for row in rows:
+            envelope = row.envelope
+            await self._js.publish(
+                self._subject(envelope.type),
+                orjson.dumps(envelope.to_json_dict()),
+                headers={"Nats-Msg-Id": envelope.id},
+            )
+
+    # consumer side -----------------------------------------------------------------------
+    def consume_once(self, max_messages: int = 100) -> int:
+        loop = self._require()
+        handled = 0
+        for consumer in self.bus.consumers:
+            handled += loop.run(self._consume(consumer, max_messages))
+        return handled
+
+    async def _consume(self, consumer: Consumer, max_messages: int) -> int:
+        import nats.errors
+
+        try:
+            messages = await self._subs[consumer.name].fetch(
+                batch=max_messages, timeout=self.fetch_timeout
+            )
+        except nats.errors.TimeoutError:
+            return 0
+        for msg in messages:
+            envelope = Envelope.from_json_dict(orjson.loads(msg.data))
+            attempt_no = msg.metadata.num_delivered
+            # The dispatcher talks to the database synchronously; keep the loop responsive.
+            result = await asyncio.to_thread(
+                self.dispatcher.attempt, consumer, envelope, attempt_no
+            )
+            if result.outcome is Outcome.RETRY:
+                assert result.retry_at is not None
+                delay = max(0.0, (result.retry_at - self.bus.clock.now()).total_seconds())
+                await msg.nak(delay=delay)
+            else:
+                await msg.ack()
+        return len(messages)

@@ -1,0 +1,98 @@
+"""Pending deliveries in the database: per consumer and event, with attempts and next try time.
+
+The in-process transport fans events out into this table; dead-letter replays land here too,
+whatever the transport. Rows are leased before their handler runs, so several workers (or a
+crash) never lose or double-apply one: the inbox dedupes a re-run after a lost lease.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hansa.bus.dispatcher import Dispatcher, Outcome
+from hansa.bus.messagebus import MessageBus
+from hansa.bus.store import deliveries
+from hansa.kernel.messages import Envelope
+
+LEASE = timedelta(minutes=5)
+
+
+def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
+            at: datetime) -> None:
+    rows = [
+        {
+            "consumer": name,
+            "event_id": envelope.id,
+            "envelope": envelope.to_json_dict(),
+            "attempts": 0,
+            "next_attempt_at": at,
+        }
+        for name in consumer_names
+    ]
+    if rows:
+        conn.execute(deliveries.insert(), rows)
+
+
+class DeliveryWorker:
+    """Drains due rows of `bus_deliveries` through the dispatcher."""
+
+    def __init__(self, bus: MessageBus, dispatcher: Dispatcher) -> None:
+        self.bus = bus
+        self.dispatcher = dispatcher
+
+    def _claim(self, limit: int) -> list[sa.Row]:
+        now = self.bus.clock.now()
+        with self.bus.db.write() as conn:
+            query = (
+                sa.select(deliveries)
+                .where(deliveries.c.next_attempt_at <= now)
+                .order_by(deliveries.c.next_attempt_at)
+                .limit(limit)
+            )
+            if not self.bus.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(conn.execute(query))
+            for row in rows:
+                conn.execute(
+                    deliveries.update()
+                    .where(
+                        deliveries.c.consumer == row.consumer,
+                        deliveries.c.event_id == row.event_id,
+                    )
+                    .values(attempts=row.attempts + 1, next_attempt_at=now + LEASE)
+                )
+            conn.commit()
+        return rows
+
+    def deliver_once(self, limit: int = 100) -> int:
+        rows = self._claim(limit)
+        for row in rows:
+            envelope = Envelope.from_json_dict(row.envelope)
+            consumer = self.bus.consumer(row.consumer)
+            result = self.dispatcher.attempt(consumer, envelope, row.attempts + 1)
+            key = (deliveries.c.consumer == row.consumer) & (deliveries.c.event_id == row.event_id)
+            with self.bus.db.write() as conn:
+                if result.outcome is Outcome.RETRY:
+                    conn.execute(
+                        deliveries.update()
+                        .where(key)
+                        .values(next_attempt_at=result.retry_at, last_error=result.error)
+                    )
+                else:
+                    conn.execute(deliveries.delete().where(key))
+                conn.commit()
+        return len(rows)
+
+    def pending(self) -> int:
+        with self.bus.db.read() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar_one()
+
+    def next_due_at(self) -> datetime | None:
+        with self.bus.db.read() as conn:
+            return conn.execute(
+                sa.select(sa.func.min(deliveries.c.next_attempt_at))
+            ).scalar_one_or_none()

@@ -1,0 +1,27 @@
+"""Moves due outbox rows to the transport; a crash between commit and relay loses nothing."""
+
+from __future__ import annotations
+
+from hansa.bus import outbox
+from hansa.bus.messagebus import MessageBus
+from hansa.bus.transport import Transport
+
+
+class Relay:
+    """Reads due, unrelayed outbox rows in order and hands them to the transport."""
+
+    def __init__(self, bus: MessageBus, transport: Transport, batch: int = 500) -> None:
+        self.bus = bus
+        self.transport = transport
+        self.batch = batch
+
+    def relay_once(self) -> int:
+        now = self.bus.clock.now()
+        with self.bus.db.write() as conn:
+            rows = outbox.due(conn, now, self.batch, skip_locked=not self.bus.db.is_sqlite)
+            if not rows:
+                return 0
+            self.transport.handoff(conn, rows)
+            outbox.mark_relayed(conn, [row.position for row in rows], now)
+            conn.commit()
+        return len(rows)

@@ -1,0 +1,1 @@
+"""Persistence plumbing shared by every context: metadata, column types, engines, migrations."""
