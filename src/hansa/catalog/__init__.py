@@ -1,0 +1,1 @@
+"""Catalog: products, variants, attributes, media and each product's inventory model."""

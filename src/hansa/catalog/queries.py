@@ -1,0 +1,54 @@
+"""Catalog read side for heads and other contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hansa.catalog import store
+from hansa.catalog.model import Product
+from hansa.kernel.errors import NotFound
+
+
+def product(conn: Connection, product_id: str) -> Product:
+    found = store.load_products(conn, [product_id])
+    if not found:
+        raise NotFound(f"no product {product_id}", code="product_not_found")
+    return found[0]
+
+
+def product_by_handle(conn: Connection, handle: str) -> Product:
+    pid = conn.execute(
+        sa.select(store.products.c.id).where(store.products.c.handle == handle)
+    ).scalar_one_or_none()
+    if pid is None:
+        raise NotFound(f"no product with handle {handle!r}", code="product_not_found")
+    return product(conn, pid)
+
+
+def products(conn: Connection, ids: Iterable[str] | None = None, *,
+             active_only: bool = False) -> list[Product]:
+    found = store.load_products(conn, ids)
+    return [p for p in found if p.active] if active_only else found
+
+
+def product_ids(conn: Connection, *, category: str | None = None) -> list[str]:
+    query = sa.select(store.products.c.id).order_by(store.products.c.handle)
+    if category is not None:
+        query = query.where(store.products.c.category == category)
+    return list(conn.execute(query).scalars())
+
+
+def product_of_skus(conn: Connection, skus: Iterable[str]) -> dict[str, str]:
+    """SKU -> product id, for the SKUs that exist."""
+    rows = conn.execute(
+        sa.select(store.variants.c.sku, store.variants.c.product_id)
+        .where(store.variants.c.sku.in_(list(skus)))
+    )
+    return {r.sku: r.product_id for r in rows}
+
+
+def count(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(store.products)).scalar_one()

@@ -1,0 +1,30 @@
+"""Settings from the environment (HANSA_*) and flags; nothing is read at import time."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hansa.db.engine import DEFAULT_URL
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. `HANSA_DB=postgresql://...` moves to PostgreSQL."""
+
+    model_config = SettingsConfigDict(env_prefix="HANSA_", extra="ignore")
+
+    db: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL of the system of record")
+    bus: Literal["memory", "nats"] = "memory"
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "HANSA"
+    admin_token: str = Field(default="hansa-admin", description="bearer token of the admin API")
+    reservation_ttl_minutes: int = Field(
+        default=60, ge=1, description="how long an unpaid order holds its stock"
+    )
+    bus_max_attempts: int = Field(default=3, ge=1)
+    bus_poll_seconds: float = Field(default=0.2, gt=0)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
