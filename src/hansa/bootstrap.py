@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from hansa import migrations
+from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.bus.backends.memory import InProcessTransport
 from hansa.bus.deliveries import DeliveryWorker
 from hansa.bus.dispatcher import Dispatcher, RetryPolicy
@@ -18,7 +20,18 @@ from hansa.bus.transport import Transport
 from hansa.bus.worker import BusWorker
 from hansa.catalog import handlers as catalog
 from hansa.catalog import messages as catalog_msg
+from hansa.channels import handlers as channels
+from hansa.channels import messages as channels_msg
 from hansa.config import Settings
+from hansa.inventory import handlers as inventory
+from hansa.inventory import messages as inventory_msg
+from hansa.orders import handlers as orders
+from hansa.orders import messages as orders_msg
+from hansa.orders.ports import PaymentProvider
+from hansa.suppliers import handlers as suppliers
+from hansa.suppliers import messages as suppliers_msg
+from hansa.pricing import handlers as pricing
+from hansa.pricing import messages as pricing_msg
 from hansa.db.engine import Database
 from hansa.kernel.clock import Clock, SystemClock
 
@@ -41,11 +54,47 @@ class Hansa:
         self.db.dispose()
 
 
-def register_handlers(bus: MessageBus) -> None:
+def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProvider) -> None:
     """Every command's one handler and every event's consumers, in one readable list."""
     bus.register(catalog_msg.CreateProduct, catalog.create_product)
     bus.register(catalog_msg.UpdateProduct, catalog.update_product)
     bus.register(catalog_msg.AddVariant, catalog.add_variant)
+
+    bus.register(pricing_msg.CreatePriceList, pricing.create_price_list)
+    bus.register(pricing_msg.SetPrices, pricing.set_prices)
+    bus.register(pricing_msg.RemovePrice, pricing.remove_price)
+    bus.register(pricing_msg.SetCost, pricing.set_cost)
+    bus.register(pricing_msg.CreatePromotion, pricing.create_promotion)
+    bus.register(pricing_msg.EndPromotion, pricing.end_promotion)
+
+    bus.register(channels_msg.CreateChannel, channels.create_channel)
+    bus.register(channels_msg.UpdateChannel, channels.update_channel)
+
+    bus.register(inventory_msg.CreateLocation, inventory.create_location)
+    bus.register(inventory_msg.ReceiveStock, inventory.receive_stock)
+    bus.register(inventory_msg.AdjustStock, inventory.adjust_stock)
+    bus.register(inventory_msg.ReturnStock, inventory.return_stock)
+    bus.register(inventory_msg.ReserveStock, inventory.reserve_stock)
+    bus.register(inventory_msg.ReleaseReservation, inventory.release_reservation)
+    bus.register(inventory_msg.ConfirmReservation, inventory.confirm_reservation)
+    bus.register(inventory_msg.PickReservation, inventory.pick_reservation)
+    bus.register(inventory_msg.ExpireReservations, inventory.expire_reservations)
+    bus.register(inventory_msg.DispatchTransfer, inventory.dispatch_transfer)
+    bus.register(inventory_msg.ReceiveTransfer, inventory.receive_transfer)
+    bus.subscribe(inventory_msg.ReservationExpiryDue, "inventory.expire_reservation",
+                  inventory.on_reservation_expiry_due)
+
+    ttl = timedelta(minutes=settings.reservation_ttl_minutes)
+    bus.register(orders_msg.CreateCart, orders.create_cart)
+    bus.register(orders_msg.SetCartLine, orders.set_cart_line)
+    bus.register(orders_msg.PlaceOrder,
+                 partial(orders.place_order, payments=payments, reservation_ttl=ttl))
+    bus.register(orders_msg.CapturePayment, partial(orders.capture_payment, payments=payments))
+    bus.register(orders_msg.CancelOrder, partial(orders.cancel_order, payments=payments))
+    bus.subscribe(inventory_msg.ReservationExpired, "orders.cancel_unpaid_order",
+                  partial(orders.on_reservation_expired, payments=payments))
+
+    bus.register(suppliers_msg.RegisterSupplier, suppliers.register_supplier)
 
 
 def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher) -> Transport:
@@ -63,6 +112,7 @@ def bootstrap(
     migrate: bool = False,
     retry: RetryPolicy | None = None,
     transport: Transport | None = None,
+    payments: PaymentProvider | None = None,
 ) -> Hansa:
     """Wire a Hansa. `migrate=True` brings the schema to the newest revision first."""
     settings = settings or Settings()
@@ -71,7 +121,8 @@ def bootstrap(
     if migrate:
         migrations.upgrade(db)
     bus = MessageBus(db, clock)
-    register_handlers(bus)
+    payments = payments or ManualPaymentProvider()
+    register_handlers(bus, settings, payments)
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_ZONE_RESOLUTION = 5  # h3 res 5: cells of ~250 km², a metro-area sized zone
+_US_ZIP = re.compile(r"(\d{5})(?:-\d{4})?", re.ASCII)  # ASCII: isdigit() admits full-width digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +39,10 @@ def us_zip_position(zip_code: str) -> Position | None:
     """Centroid of a US ZIP code from the compiled-in `zipcodes` data; None when unknown."""
     import zipcodes  # deferred: loads its data file on first use
 
-    code = zip_code.strip()[:5]
-    if len(code) != 5 or not code.isdigit():
+    found = _US_ZIP.fullmatch(zip_code.strip())
+    if found is None:
         return None
+    code = found.group(1)
     matches = zipcodes.matching(code)
     if not matches:
         return None

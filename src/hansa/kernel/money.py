@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from functools import lru_cache
 
 # ISO 4217 minor-unit exponents that differ from the usual 2.
 _EXPONENTS: dict[str, int] = {
     **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+        [
+            *("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"),
+            *("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"),
+        ],
+        0,
     ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
 }
 
 
@@ -55,9 +59,16 @@ class Money:
 
     @classmethod
     def parse(cls, text: str | Decimal, currency: str) -> Money:
-        """Parse a decimal amount ("19.99") exactly; more decimals than the currency has is an error."""
-        value = Decimal(str(text).strip())
-        scaled = value.scaleb(exponent(currency))
+        """Parse a decimal amount ("19.99") exactly; more decimals than the currency has fail."""
+        try:
+            value = Decimal(str(text).strip())
+        except InvalidOperation:
+            raise ValueError(f"{text!r} is not a decimal amount") from None
+        if not value.is_finite():
+            raise ValueError(f"{text!r} is not a finite amount")
+        with localcontext() as ctx:  # wide enough that scaling never rounds away decimals
+            ctx.prec = max(ctx.prec, len(value.as_tuple().digits))
+            scaled = value.scaleb(exponent(currency))
         if scaled != scaled.to_integral_value():
             raise ValueError(f"{text} has more decimals than {currency} allows")
         return cls(int(scaled), currency)
@@ -114,7 +125,7 @@ class Money:
         return self - self.scale(Decimal(basis_points) / Decimal(10_000))
 
     def allocate(self, ratios: Sequence[int]) -> list[Money]:
-        """Split into parts proportional to `ratios`; the remainder goes to the largest shares first.
+        """Split in proportion to `ratios`; leftover units go to the largest remainders first.
 
         The parts always add up to the whole, to the minor unit.
         """

@@ -85,6 +85,147 @@ def upgrade() -> None:
     with op.batch_alter_table('catalog_products', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalog_products_category'), ['category'], unique=False)
 
+    op.create_table('channels_channels',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('key', sa.String(length=63), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('locale', sa.String(length=35), nullable=False),
+    sa.Column('price_list_id', sa.String(length=36), nullable=False),
+    sa.Column('all_products', sa.Boolean(), nullable=False),
+    sa.Column('product_ids', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('categories', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_channels_channels')),
+    sa.UniqueConstraint('key', name=op.f('uq_channels_channels_key'))
+    )
+    with op.batch_alter_table('channels_channels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_channels_channels_price_list_id'), ['price_list_id'], unique=False)
+
+    op.create_table('inventory_ledger',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('location_id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('on_hand_delta', sa.Integer(), nullable=False),
+    sa.Column('reserved_delta', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_ledger'))
+    )
+    with op.batch_alter_table('inventory_ledger', schema=None) as batch_op:
+        batch_op.create_index('ix_inventory_ledger_sku_location', ['sku', 'location_id'], unique=False)
+
+    op.create_table('inventory_locations',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('postal_code', sa.String(length=16), nullable=False),
+    sa.Column('service_radius_km', sa.Float(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_locations')),
+    sa.UniqueConstraint('code', name=op.f('uq_inventory_locations_code'))
+    )
+    op.create_table('inventory_reservations',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('location_id', sa.String(length=36), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('expires_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_reservations'))
+    )
+    with op.batch_alter_table('inventory_reservations', schema=None) as batch_op:
+        batch_op.create_index('ix_inventory_reservations_expiry', ['status', 'expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inventory_reservations_reference'), ['reference'], unique=False)
+
+    op.create_table('inventory_transfers',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('from_location_id', sa.String(length=36), nullable=False),
+    sa.Column('to_location_id', sa.String(length=36), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('dispatched_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_transfers'))
+    )
+    op.create_table('orders_carts',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('channel_id', sa.String(length=36), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders_carts'))
+    )
+    op.create_table('orders_idempotency_keys',
+    sa.Column('channel_id', sa.String(length=36), nullable=False),
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('order_id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('channel_id', 'key', name=op.f('pk_orders_idempotency_keys'))
+    )
+    op.create_table('orders_orders',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('number', sa.String(length=16), nullable=False),
+    sa.Column('channel_id', sa.String(length=36), nullable=False),
+    sa.Column('cart_id', sa.String(length=36), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('payment_status', sa.String(length=12), nullable=False),
+    sa.Column('payment_provider', sa.String(length=32), nullable=False),
+    sa.Column('payment_reference', sa.String(length=120), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('subtotal', sa.BigInteger(), nullable=False),
+    sa.Column('discount', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.Column('email', sa.String(length=320), nullable=False),
+    sa.Column('shipping_address', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('placed_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('cancel_reason', sa.String(length=300), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders_orders')),
+    sa.UniqueConstraint('number', name=op.f('uq_orders_orders_number'))
+    )
+    with op.batch_alter_table('orders_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_orders_channel_id'), ['channel_id'], unique=False)
+
+    op.create_table('pricing_costs',
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('sku', name=op.f('pk_pricing_costs'))
+    )
+    op.create_table('pricing_price_lists',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pricing_price_lists')),
+    sa.UniqueConstraint('name', name=op.f('uq_pricing_price_lists_name'))
+    )
+    op.create_table('suppliers_suppliers',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('integration', sa.String(length=8), nullable=False),
+    sa.Column('lead_time_hours', sa.Integer(), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suppliers_suppliers')),
+    sa.UniqueConstraint('code', name=op.f('uq_suppliers_suppliers_code'))
+    )
     op.create_table('catalog_components',
     sa.Column('product_id', sa.String(length=36), nullable=False),
     sa.Column('component_sku', sa.String(length=64), nullable=False),
@@ -107,16 +248,102 @@ def upgrade() -> None:
     with op.batch_alter_table('catalog_variants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_catalog_variants_product_id'), ['product_id'], unique=False)
 
+    op.create_table('inventory_levels',
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('location_id', sa.String(length=36), nullable=False),
+    sa.Column('on_hand', sa.Integer(), nullable=False),
+    sa.Column('reserved', sa.Integer(), nullable=False),
+    sa.CheckConstraint('reserved >= 0 AND reserved <= on_hand', name=op.f('ck_inventory_levels_reserved_within_on_hand')),
+    sa.ForeignKeyConstraint(['location_id'], ['inventory_locations.id'], name=op.f('fk_inventory_levels_location_id_inventory_locations')),
+    sa.PrimaryKeyConstraint('sku', 'location_id', name=op.f('pk_inventory_levels'))
+    )
+    op.create_table('orders_cart_lines',
+    sa.Column('cart_id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['cart_id'], ['orders_carts.id'], name=op.f('fk_orders_cart_lines_cart_id_orders_carts')),
+    sa.PrimaryKeyConstraint('cart_id', 'sku', name=op.f('pk_orders_cart_lines'))
+    )
+    op.create_table('orders_lines',
+    sa.Column('order_id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('product_id', sa.String(length=36), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('list_unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('promotion_id', sa.String(length=36), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['orders_orders.id'], name=op.f('fk_orders_lines_order_id_orders_orders')),
+    sa.PrimaryKeyConstraint('order_id', 'sku', name=op.f('pk_orders_lines'))
+    )
+    op.create_table('pricing_prices',
+    sa.Column('price_list_id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('min_quantity', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['price_list_id'], ['pricing_price_lists.id'], name=op.f('fk_pricing_prices_price_list_id_pricing_price_lists')),
+    sa.PrimaryKeyConstraint('price_list_id', 'sku', 'min_quantity', name=op.f('pk_pricing_prices'))
+    )
+    op.create_table('pricing_promotions',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('price_list_id', sa.String(length=36), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('starts_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('ends_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('all_skus', sa.Boolean(), nullable=False),
+    sa.Column('skus', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('ended_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['price_list_id'], ['pricing_price_lists.id'], name=op.f('fk_pricing_promotions_price_list_id_pricing_price_lists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pricing_promotions'))
+    )
+    with op.batch_alter_table('pricing_promotions', schema=None) as batch_op:
+        batch_op.create_index('ix_pricing_promotions_window', ['price_list_id', 'ends_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('pricing_promotions', schema=None) as batch_op:
+        batch_op.drop_index('ix_pricing_promotions_window')
+
+    op.drop_table('pricing_promotions')
+    op.drop_table('pricing_prices')
+    op.drop_table('orders_lines')
+    op.drop_table('orders_cart_lines')
+    op.drop_table('inventory_levels')
     with op.batch_alter_table('catalog_variants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_variants_product_id'))
 
     op.drop_table('catalog_variants')
     op.drop_table('catalog_components')
+    op.drop_table('suppliers_suppliers')
+    op.drop_table('pricing_price_lists')
+    op.drop_table('pricing_costs')
+    with op.batch_alter_table('orders_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_orders_channel_id'))
+
+    op.drop_table('orders_orders')
+    op.drop_table('orders_idempotency_keys')
+    op.drop_table('orders_carts')
+    op.drop_table('inventory_transfers')
+    with op.batch_alter_table('inventory_reservations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_inventory_reservations_reference'))
+        batch_op.drop_index('ix_inventory_reservations_expiry')
+
+    op.drop_table('inventory_reservations')
+    op.drop_table('inventory_locations')
+    with op.batch_alter_table('inventory_ledger', schema=None) as batch_op:
+        batch_op.drop_index('ix_inventory_ledger_sku_location')
+
+    op.drop_table('inventory_ledger')
+    with op.batch_alter_table('channels_channels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_channels_channels_price_list_id'))
+
+    op.drop_table('channels_channels')
     with op.batch_alter_table('catalog_products', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_catalog_products_category'))
 

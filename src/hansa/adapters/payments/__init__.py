@@ -1,0 +1,1 @@
+"""Payment providers behind `hansa.orders.ports.PaymentProvider`."""

@@ -1,0 +1,1 @@
+"""Channels: storefront heads (DTC, B2B, chat), each with currency, locale, prices, assortment."""

@@ -1,0 +1,1 @@
+"""The demo merchant: seed data and the one-command demo."""

@@ -1,0 +1,1 @@
+"""Heads: the ways in (HTTP API, storefront page, CLI)."""

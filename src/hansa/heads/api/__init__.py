@@ -1,0 +1,1 @@
+"""The HTTP API: storefront (channel-scoped), admin (bearer token), webhooks, ops."""

@@ -1,0 +1,47 @@
+"""The FastAPI application: storefront, admin, ops and the storefront page over one Hansa."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from hansa import __version__
+from hansa.bootstrap import Hansa
+from hansa.heads.api import admin, errors, ops, storefront
+from hansa.heads.api.deps import ReadModels
+from hansa.heads.web import storefront as web_storefront
+
+
+def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
+    """An app over a booted Hansa; with `run_worker`, the bus worker runs while the app serves."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_worker:
+            hansa.worker.start()
+        try:
+            yield
+        finally:
+            if run_worker:
+                hansa.worker.stop()
+
+    app = FastAPI(
+        title="Hansa",
+        version=__version__,
+        description="Algorithmic commerce engine: storefront and admin API.",
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.hansa = hansa
+    app.state.read_models = ReadModels()
+    app.state.metrics = ops.Metrics()
+    errors.install(app)
+    app.include_router(storefront.router)
+    app.include_router(admin.router)
+    app.include_router(ops.router)
+    app.include_router(web_storefront.router)
+    app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
+    return app

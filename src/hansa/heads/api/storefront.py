@@ -1,0 +1,122 @@
+"""Storefront API, scoped by the X-Channel-Key header: catalog, prices, availability, checkout."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import ORJSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from hansa.heads.api.deps import ChannelDep, HansaDep, ReadConn, ReadModelsDep
+from hansa.heads.api.listing import variant_availability
+from hansa.heads.api.schemas import CartLineIn, CheckoutIn
+from hansa.catalog import queries as catalog
+from hansa.inventory import queries as inventory
+from hansa.kernel.errors import InvalidData, NotFound
+from hansa.orders import queries as orders
+from hansa.orders.messages import CreateCart, PlaceOrder, SetCartLine
+from hansa.orders.model import Address
+
+router = APIRouter(prefix="/store", tags=["storefront"])
+
+
+@router.get("/products", operation_id="store_list_products")
+def list_products(
+    hansa: HansaDep, conn: ReadConn, models: ReadModelsDep, scope: ChannelDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Products of the channel's assortment with channel prices and live availability."""
+    channel, stamp = scope
+    body = models.listing.page(conn, channel, hansa.clock.now(), stamp, limit=limit,
+                               offset=offset)
+    return Response(content=body, media_type="application/json")
+
+
+@router.get("/products/{handle}", operation_id="store_get_product")
+def get_product(hansa: HansaDep, conn: ReadConn, models: ReadModelsDep, scope: ChannelDep,
+                handle: str) -> ORJSONResponse:
+    channel, stamp = scope
+    for product in models.listing.products(conn, channel, hansa.clock.now(), stamp):
+        if product["handle"] == handle:
+            return ORJSONResponse(product)
+    raise NotFound(f"no product {handle!r} in {channel.key}", code="product_not_found")
+
+
+@router.get("/availability", operation_id="store_availability")
+def availability(conn: ReadConn, scope: ChannelDep,
+                 sku: Annotated[list[str], Query(min_length=1, max_length=100)]) -> ORJSONResponse:
+    """Units promisable now per SKU, read live (not cached), with the per-location split."""
+    wanted = [s.strip().upper() for s in sku]
+    owners = catalog.product_of_skus(conn, wanted)
+    products = {p.id: p for p in catalog.products(conn, set(owners.values()))}
+    stocked = set(wanted) | {c.sku for p in products.values() for c in p.components}
+    atp = inventory.atp_totals(conn, stocked)
+    result: dict[str, Any] = {}
+    for s in wanted:
+        if s not in owners:
+            result[s] = None
+            continue
+        product = products[owners[s]]
+        result[s] = {"available": variant_availability(product, s, atp),
+                     "inventory_model": product.inventory_model.value,
+                     "by_location": inventory.atp_by_location(conn, s)}
+    return ORJSONResponse({"channel": scope[0].key, "skus": result})
+
+
+@router.post("/carts", status_code=201, operation_id="store_create_cart")
+def create_cart(hansa: HansaDep, scope: ChannelDep) -> ORJSONResponse:
+    cart_id = hansa.bus.execute(CreateCart(channel_id=scope[0].id))
+    return ORJSONResponse({"id": cart_id, "lines": []}, status_code=201)
+
+
+@router.put("/carts/{cart_id}/lines/{sku}", operation_id="store_set_cart_line")
+def set_cart_line(hansa: HansaDep, scope: ChannelDep, cart_id: str, sku: str,
+                  body: CartLineIn) -> ORJSONResponse:
+    channel = scope[0]
+    hansa.bus.execute(SetCartLine(cart_id=cart_id, channel_id=channel.id, sku=sku,
+                                  quantity=body.quantity))
+    with hansa.db.read() as conn:
+        return ORJSONResponse(orders.cart(conn, cart_id, channel_id=channel.id))
+
+
+@router.get("/carts/{cart_id}", operation_id="store_get_cart")
+def get_cart(conn: ReadConn, scope: ChannelDep, cart_id: str) -> ORJSONResponse:
+    return ORJSONResponse(orders.cart(conn, cart_id, channel_id=scope[0].id))
+
+
+@router.post("/checkout", status_code=201, operation_id="store_checkout")
+def checkout(
+    hansa: HansaDep, scope: ChannelDep, body: CheckoutIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> ORJSONResponse:
+    """Place an order at most once per Idempotency-Key; a retry returns the same order (200)."""
+    channel = scope[0]
+    if not idempotency_key:
+        raise InvalidData("checkout needs an Idempotency-Key header",
+                          code="idempotency_key_required")
+    command = PlaceOrder(
+        channel_id=channel.id, idempotency_key=idempotency_key, email=body.email,
+        address=Address(**body.address.model_dump()), cart_id=body.cart_id,
+        lines=[(line.sku, line.quantity) for line in body.lines],
+    )
+    with hansa.db.read() as conn:
+        replayed = orders.order_for_key(conn, channel.id, idempotency_key)
+    try:
+        order_id = hansa.bus.execute(command)
+    except IntegrityError:
+        # A concurrent request with the same key won the race; answer with its order.
+        with hansa.db.read() as conn:
+            order_id = orders.order_for_key(conn, channel.id, idempotency_key)
+        if order_id is None:
+            raise
+        replayed = order_id
+    with hansa.db.read() as conn:
+        order = orders.order(conn, order_id)
+    return ORJSONResponse(order, status_code=200 if replayed else 201)
+
+
+@router.get("/orders/{order_id}", operation_id="store_get_order")
+def get_order(conn: ReadConn, scope: ChannelDep, order_id: str) -> ORJSONResponse:
+    return ORJSONResponse(orders.order(conn, order_id, channel_id=scope[0].id))

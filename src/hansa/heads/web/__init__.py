@@ -1,0 +1,1 @@
+"""Server-rendered web heads (Jinja2): the minimal storefront page."""

@@ -1,0 +1,1 @@
+"""Inventory: locations, an append-only stock ledger, levels, available-to-promise, reservations."""

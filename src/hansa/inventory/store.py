@@ -1,0 +1,175 @@
+"""Inventory tables: locations, levels (a projection of the ledger), the ledger, reservations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from hansa.db.metadata import UtcDateTime, metadata
+from hansa.inventory.model import EntryKind, Location, LocationKind, StockLevel, apply, deltas
+from hansa.kernel.errors import Conflict
+from hansa.kernel.geo import Position
+
+locations = sa.Table(
+    "inventory_locations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False, unique=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("lat", sa.Float(), nullable=False),
+    sa.Column("lon", sa.Float(), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("postal_code", sa.String(16), nullable=False),
+    sa.Column("service_radius_km", sa.Float(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False, default=True),
+)
+
+levels = sa.Table(
+    "inventory_levels",
+    metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("location_id", sa.String(36), sa.ForeignKey("inventory_locations.id"),
+              primary_key=True),
+    sa.Column("on_hand", sa.Integer(), nullable=False),
+    sa.Column("reserved", sa.Integer(), nullable=False),
+    sa.CheckConstraint("reserved >= 0 AND reserved <= on_hand", name="reserved_within_on_hand"),
+)
+
+ledger = sa.Table(
+    "inventory_ledger",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.String(36), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("on_hand_delta", sa.Integer(), nullable=False),
+    sa.Column("reserved_delta", sa.Integer(), nullable=False),
+    sa.Column("reference", sa.String(120), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_inventory_ledger_sku_location", "sku", "location_id"),
+)
+
+reservations = sa.Table(
+    "inventory_reservations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("reference", sa.String(120), nullable=False, index=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("location_id", sa.String(36), nullable=False),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # active, released, expired, picked
+    sa.Column("expires_at", UtcDateTime()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_inventory_reservations_expiry", "status", "expires_at"),
+)
+
+transfers = sa.Table(
+    "inventory_transfers",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("from_location_id", sa.String(36), nullable=False),
+    sa.Column("to_location_id", sa.String(36), nullable=False),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # in_transit, received
+    sa.Column("dispatched_at", UtcDateTime(), nullable=False),
+    sa.Column("received_at", UtcDateTime()),
+)
+
+
+# repository -------------------------------------------------------------------------------
+def _insert_ignoring_duplicates(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+    else:
+        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def level(conn: Connection, sku: str, location_id: str) -> StockLevel:
+    row = conn.execute(
+        sa.select(levels).where(levels.c.sku == sku, levels.c.location_id == location_id)
+    ).first()
+    if row is None:
+        return StockLevel(sku, location_id, 0, 0)
+    return StockLevel(row.sku, row.location_id, row.on_hand, row.reserved)
+
+
+def levels_of(conn: Connection, skus: Iterable[str]) -> list[StockLevel]:
+    query = sa.select(levels).where(levels.c.sku.in_(list(skus))).order_by(
+        levels.c.sku, levels.c.location_id)
+    return [StockLevel(r.sku, r.location_id, r.on_hand, r.reserved) for r in conn.execute(query)]
+
+
+def post(conn: Connection, sku: str, location_id: str, kind: EntryKind, quantity: int,
+         reference: str, at: datetime) -> StockLevel:
+    """Append a ledger entry and move the level with one conditional update.
+
+    The WHERE clause re-checks the invariant against the row as it is at update time, so
+    concurrent writers (PostgreSQL row locks, SQLite's single writer) can never oversell.
+    """
+    d_on_hand, d_reserved = deltas(kind, quantity)
+    if d_on_hand > 0:
+        _insert_ignoring_duplicates(conn, levels, {"sku": sku, "location_id": location_id,
+                                                   "on_hand": 0, "reserved": 0})
+    new_on_hand = levels.c.on_hand + d_on_hand
+    new_reserved = levels.c.reserved + d_reserved
+    row = conn.execute(
+        levels.update()
+        .where(levels.c.sku == sku, levels.c.location_id == location_id,
+               new_on_hand >= new_reserved, new_reserved >= 0)
+        .values(on_hand=new_on_hand, reserved=new_reserved)
+        .returning(levels.c.on_hand, levels.c.reserved)
+    ).first()
+    if row is None:
+        apply(level(conn, sku, location_id), kind, quantity)  # raises the precise Conflict
+        raise Conflict(f"{sku}@{location_id}: {kind.value} of {quantity} refused",
+                       code="insufficient_stock")
+    conn.execute(ledger.insert().values(
+        sku=sku, location_id=location_id, kind=kind.value, quantity=quantity,
+        on_hand_delta=d_on_hand, reserved_delta=d_reserved, reference=reference, at=at,
+    ))
+    return StockLevel(sku, location_id, row.on_hand, row.reserved)
+
+
+def location_rows(conn: Connection, ids: Iterable[str] | None = None) -> list[Location]:
+    query = sa.select(locations).order_by(locations.c.code)
+    if ids is not None:
+        query = query.where(locations.c.id.in_(list(ids)))
+    return [
+        Location(id=r.id, code=r.code, name=r.name, kind=LocationKind(r.kind),
+                 position=Position(r.lat, r.lon), country=r.country, postal_code=r.postal_code,
+                 service_radius_km=r.service_radius_km, active=r.active)
+        for r in conn.execute(query)
+    ]
+
+
+def insert_location(conn: Connection, location: Location) -> None:
+    conn.execute(locations.insert().values(
+        id=location.id, code=location.code, name=location.name, kind=location.kind.value,
+        lat=location.position.lat, lon=location.position.lon, country=location.country,
+        postal_code=location.postal_code, service_radius_km=location.service_radius_km,
+        active=location.active,
+    ))
+
+
+def active_reservations(conn: Connection, reference: str, *, lock: bool = False) -> list[sa.Row]:
+    query = sa.select(reservations).where(
+        reservations.c.reference == reference, reservations.c.status == "active"
+    ).order_by(reservations.c.sku, reservations.c.location_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return list(conn.execute(query))
+
+
+def set_reservation_status(conn: Connection, ids: Iterable[str], status: str) -> None:
+    conn.execute(reservations.update().where(reservations.c.id.in_(list(ids)))
+                 .values(status=status))

@@ -1,0 +1,1 @@
+"""Orders: carts, idempotent checkout, orders with lines, payments behind a port."""

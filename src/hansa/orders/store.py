@@ -1,0 +1,93 @@
+"""Orders tables: carts, orders and lines, payments, idempotency keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hansa.db.metadata import Json, UtcDateTime, metadata
+from hansa.orders.model import PricedLine
+
+carts = sa.Table(
+    "orders_carts",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("channel_id", sa.String(36), nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # open, ordered
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+cart_lines = sa.Table(
+    "orders_cart_lines",
+    metadata,
+    sa.Column("cart_id", sa.String(36), sa.ForeignKey("orders_carts.id"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+)
+
+orders = sa.Table(
+    "orders_orders",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("number", sa.String(16), nullable=False, unique=True),
+    sa.Column("channel_id", sa.String(36), nullable=False, index=True),
+    sa.Column("cart_id", sa.String(36)),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("payment_status", sa.String(12), nullable=False),
+    sa.Column("payment_provider", sa.String(32), nullable=False),
+    sa.Column("payment_reference", sa.String(120), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("subtotal", sa.BigInteger(), nullable=False),
+    sa.Column("discount", sa.BigInteger(), nullable=False),
+    sa.Column("total", sa.BigInteger(), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("shipping_address", Json, nullable=False),
+    sa.Column("placed_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("cancel_reason", sa.String(300)),
+)
+
+order_lines = sa.Table(
+    "orders_lines",
+    metadata,
+    sa.Column("order_id", sa.String(36), sa.ForeignKey("orders_orders.id"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("product_id", sa.String(36), nullable=False),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("list_unit_price", sa.BigInteger(), nullable=False),
+    sa.Column("unit_price", sa.BigInteger(), nullable=False),
+    sa.Column("promotion_id", sa.String(36)),
+)
+
+idempotency_keys = sa.Table(
+    "orders_idempotency_keys",
+    metadata,
+    sa.Column("channel_id", sa.String(36), primary_key=True),
+    sa.Column("key", sa.String(120), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("order_id", sa.String(36), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+
+def cart_lines_of(conn: Connection, cart_id: str) -> list[tuple[str, int]]:
+    rows = conn.execute(sa.select(cart_lines.c.sku, cart_lines.c.quantity)
+                        .where(cart_lines.c.cart_id == cart_id).order_by(cart_lines.c.sku))
+    return [(r.sku, r.quantity) for r in rows]
+
+
+def insert_lines(conn: Connection, order_id: str, lines: Sequence[PricedLine]) -> None:
+    conn.execute(order_lines.insert(), [
+        {"order_id": order_id, "sku": ln.sku, "product_id": ln.product_id,
+         "quantity": ln.quantity, "list_unit_price": ln.list_unit_price,
+         "unit_price": ln.unit_price, "promotion_id": ln.promotion_id}
+        for ln in lines
+    ])
+
+
+def set_status(conn: Connection, order_id: str, at: datetime, **values: object) -> None:
+    conn.execute(orders.update().where(orders.c.id == order_id).values(updated_at=at, **values))

@@ -1,0 +1,1 @@
+"""Pricing: price lists with quantity tiers, COGS per SKU, promotions and price resolution."""
