@@ -11,11 +11,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from hansa.bus.dispatcher import Dispatcher, Outcome
 from hansa.bus.messagebus import MessageBus
-from hansa.bus.store import deliveries
+from hansa.bus.store import deliveries, outbox
 from hansa.kernel.messages import Envelope
 
 LEASE = timedelta(minutes=5)
@@ -23,6 +25,11 @@ LEASE = timedelta(minutes=5)
 
 def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
             at: datetime) -> None:
+    """Queue `envelope` for each consumer; a delivery already pending is kept as it is.
+
+    A relay that crashes after its hand-off and before its commit hands the same event over
+    again; like JetStream's message-id dedupe, the second hand-off must be a no-op, not an error.
+    """
     rows = [
         {
             "consumer": name,
@@ -34,7 +41,11 @@ def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
         for name in consumer_names
     ]
     if rows:
-        conn.execute(deliveries.insert(), rows)
+        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            insert(deliveries).on_conflict_do_nothing(index_elements=["consumer", "event_id"]),
+            rows,
+        )
 
 
 class DeliveryWorker:
@@ -47,14 +58,17 @@ class DeliveryWorker:
     def _claim(self, limit: int) -> list[sa.Row]:
         now = self.bus.clock.now()
         with self.bus.db.write() as conn:
+            # Rows due at the same moment go in outbox order; without the position as tie-break
+            # PostgreSQL returns them in physical order, which changes once space is reused.
             query = (
                 sa.select(deliveries)
+                .outerjoin(outbox, outbox.c.event_id == deliveries.c.event_id)
                 .where(deliveries.c.next_attempt_at <= now)
-                .order_by(deliveries.c.next_attempt_at)
+                .order_by(deliveries.c.next_attempt_at, outbox.c.position)
                 .limit(limit)
             )
             if not self.bus.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
+                query = query.with_for_update(skip_locked=True, of=deliveries)
             rows = list(conn.execute(query))
             for row in rows:
                 conn.execute(

@@ -101,9 +101,17 @@ def _stock_lines(lines: list[tuple[str, int]], products: dict[str, Product]) -> 
     return wanted
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checkout:
+    """What a checkout did: the order, and whether it was made now or by an earlier retry."""
+
+    order_id: str
+    replayed: bool
+
+
 def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider,
-                reservation_ttl: timedelta) -> str:
-    """Check out. Returns the order id; the same key with the same request returns it again."""
+                reservation_ttl: timedelta) -> Checkout:
+    """Check out; the same key with the same request returns the first order again."""
     validate_idempotency_key(cmd.idempotency_key)
     validate_contact(cmd.email, cmd.address)
     request = {"cart_id": cmd.cart_id, "lines": sorted(cmd.lines), "email": cmd.email,
@@ -116,7 +124,7 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
         if existing.fingerprint != print_:
             raise Conflict("this Idempotency-Key was used for a different request",
                            code="idempotency_key_reused")
-        return str(existing.order_id)
+        return Checkout(order_id=str(existing.order_id), replayed=True)
 
     channel = channels.channel(uow.conn, cmd.channel_id)
     order_id = new_id()
@@ -178,7 +186,7 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
         country=cmd.address.country.upper(),
         lines=[{"sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price,
                 "product_id": ln.product_id} for ln in priced]))
-    return order_id
+    return Checkout(order_id=order_id, replayed=False)
 
 
 def _load(uow: UnitOfWork, order_id: str) -> sa.Row:

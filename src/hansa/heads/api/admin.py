@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import ORJSONResponse
+from hansa.heads.api.responses import Json
 
 from hansa.bus.dead_letters import list_dead_letters, replay
 from hansa.catalog import messages as cat
@@ -45,7 +45,7 @@ def _variant(v: VariantIn) -> cat.NewVariant:
 
 # catalog -----------------------------------------------------------------------------------
 @router.post("/products", status_code=201, operation_id="admin_create_product")
-def create_product(hansa: HansaDep, body: ProductIn) -> ORJSONResponse:
+def create_product(hansa: HansaDep, body: ProductIn) -> Json:
     pid = hansa.bus.execute(cat.CreateProduct(
         handle=body.handle, title=body.title, description=body.description,
         category=body.category, inventory_model=body.inventory_model,
@@ -54,85 +54,85 @@ def create_product(hansa: HansaDep, body: ProductIn) -> ORJSONResponse:
         components=[(c.sku, c.quantity) for c in body.components],
     ))
     with hansa.db.read() as conn:
-        return ORJSONResponse(as_json(catalog.product(conn, pid)), status_code=201)
+        return Json(as_json(catalog.product(conn, pid)), status_code=201)
 
 
 @router.get("/products", operation_id="admin_list_products")
 def list_products(conn: ReadConn, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> ORJSONResponse:
+                  offset: Annotated[int, Query(ge=0)] = 0) -> Json:
     ids = catalog.product_ids(conn)
     page = catalog.products(conn, ids[offset: offset + limit])
-    return ORJSONResponse({"total": len(ids), "products": as_json(page)})
+    return Json({"total": len(ids), "products": as_json(page)})
 
 
 @router.get("/products/{product_id}", operation_id="admin_get_product")
-def get_product(conn: ReadConn, product_id: str) -> ORJSONResponse:
-    return ORJSONResponse(as_json(catalog.product(conn, product_id)))
+def get_product(conn: ReadConn, product_id: str) -> Json:
+    return Json(as_json(catalog.product(conn, product_id)))
 
 
 @router.patch("/products/{product_id}", operation_id="admin_update_product")
-def update_product(hansa: HansaDep, product_id: str, body: ProductPatch) -> ORJSONResponse:
+def update_product(hansa: HansaDep, product_id: str, body: ProductPatch) -> Json:
     hansa.bus.execute(cat.UpdateProduct(product_id=product_id, **body.model_dump()))
     with hansa.db.read() as conn:
-        return ORJSONResponse(as_json(catalog.product(conn, product_id)))
+        return Json(as_json(catalog.product(conn, product_id)))
 
 
 @router.post("/products/{product_id}/variants", status_code=201,
              operation_id="admin_add_variant")
-def add_variant(hansa: HansaDep, product_id: str, body: VariantIn) -> ORJSONResponse:
+def add_variant(hansa: HansaDep, product_id: str, body: VariantIn) -> Json:
     sku = hansa.bus.execute(cat.AddVariant(product_id=product_id, variant=_variant(body)))
-    return ORJSONResponse({"sku": sku}, status_code=201)
+    return Json({"sku": sku}, status_code=201)
 
 
 # pricing -----------------------------------------------------------------------------------
 @router.post("/price-lists", status_code=201, operation_id="admin_create_price_list")
-def create_price_list(hansa: HansaDep, body: PriceListIn) -> ORJSONResponse:
+def create_price_list(hansa: HansaDep, body: PriceListIn) -> Json:
     plid = hansa.bus.execute(pri.CreatePriceList(name=body.name, currency=body.currency))
-    return ORJSONResponse({"id": plid, "name": body.name, "currency": body.currency},
+    return Json({"id": plid, "name": body.name, "currency": body.currency},
                           status_code=201)
 
 
 @router.get("/price-lists", operation_id="admin_list_price_lists")
-def list_price_lists(conn: ReadConn) -> ORJSONResponse:
-    return ORJSONResponse(as_json(pricing.price_lists(conn)))
+def list_price_lists(conn: ReadConn) -> Json:
+    return Json(as_json(pricing.price_lists(conn)))
 
 
 @router.put("/price-lists/{price_list_id}/prices", operation_id="admin_set_prices")
-def set_prices(hansa: HansaDep, price_list_id: str, body: PricesIn) -> ORJSONResponse:
+def set_prices(hansa: HansaDep, price_list_id: str, body: PricesIn) -> Json:
     changed = hansa.bus.execute(pri.SetPrices(price_list_id=price_list_id, prices={
         p.sku: [pri.NewTier(min_quantity=t.min_quantity, amount=t.amount) for t in p.tiers]
         for p in body.prices
     }))
-    return ORJSONResponse({"changed": changed})
+    return Json({"changed": changed})
 
 
 @router.post("/price-lists/{price_list_id}/promotions", status_code=201,
              operation_id="admin_create_promotion")
-def create_promotion(hansa: HansaDep, price_list_id: str, body: PromotionIn) -> ORJSONResponse:
+def create_promotion(hansa: HansaDep, price_list_id: str, body: PromotionIn) -> Json:
     promotion_id = hansa.bus.execute(pri.CreatePromotion(
         price_list_id=price_list_id, name=body.name, starts_at=body.starts_at,
         ends_at=body.ends_at, skus=body.skus,
         percent_off_bp=body.value if body.kind == "percentage" else None,
         amount_off=body.value if body.kind == "fixed" else None,
     ))
-    return ORJSONResponse({"id": promotion_id}, status_code=201)
+    return Json({"id": promotion_id}, status_code=201)
 
 
 @router.post("/promotions/{promotion_id}/end", operation_id="admin_end_promotion")
-def end_promotion(hansa: HansaDep, promotion_id: str) -> ORJSONResponse:
+def end_promotion(hansa: HansaDep, promotion_id: str) -> Json:
     hansa.bus.execute(pri.EndPromotion(promotion_id=promotion_id))
-    return ORJSONResponse({"id": promotion_id, "ended": True})
+    return Json({"id": promotion_id, "ended": True})
 
 
 @router.put("/costs/{sku}", operation_id="admin_set_cost")
-def set_cost(hansa: HansaDep, sku: str, body: CostIn) -> ORJSONResponse:
+def set_cost(hansa: HansaDep, sku: str, body: CostIn) -> Json:
     hansa.bus.execute(pri.SetCost(sku=sku, amount=body.amount, currency=body.currency))
-    return ORJSONResponse({"sku": sku.upper(), "amount": body.amount, "currency": body.currency})
+    return Json({"sku": sku.upper(), "amount": body.amount, "currency": body.currency})
 
 
 # channels ----------------------------------------------------------------------------------
 @router.post("/channels", status_code=201, operation_id="admin_create_channel")
-def create_channel(hansa: HansaDep, body: ChannelIn) -> ORJSONResponse:
+def create_channel(hansa: HansaDep, body: ChannelIn) -> Json:
     explicit = body.assortment_product_ids is not None or body.assortment_categories is not None
     assortment = chan.AssortmentSpec(
         all_products=not explicit, product_ids=body.assortment_product_ids or [],
@@ -141,91 +141,91 @@ def create_channel(hansa: HansaDep, body: ChannelIn) -> ORJSONResponse:
         key=body.key, name=body.name, kind=body.kind, currency=body.currency,
         locale=body.locale, price_list_id=body.price_list_id, assortment=assortment))
     with hansa.db.read() as conn:
-        return ORJSONResponse(as_json(channels.channel(conn, cid)), status_code=201)
+        return Json(as_json(channels.channel(conn, cid)), status_code=201)
 
 
 @router.get("/channels", operation_id="admin_list_channels")
-def list_channels(conn: ReadConn) -> ORJSONResponse:
-    return ORJSONResponse(as_json(channels.channels(conn)))
+def list_channels(conn: ReadConn) -> Json:
+    return Json(as_json(channels.channels(conn)))
 
 
 # inventory ---------------------------------------------------------------------------------
 @router.post("/locations", status_code=201, operation_id="admin_create_location")
-def create_location(hansa: HansaDep, body: LocationIn) -> ORJSONResponse:
+def create_location(hansa: HansaDep, body: LocationIn) -> Json:
     lid = hansa.bus.execute(inv.CreateLocation(**body.model_dump()))
     with hansa.db.read() as conn:
-        return ORJSONResponse(as_json(inventory.location(conn, lid)), status_code=201)
+        return Json(as_json(inventory.location(conn, lid)), status_code=201)
 
 
 @router.get("/locations", operation_id="admin_list_locations")
-def list_locations(conn: ReadConn) -> ORJSONResponse:
-    return ORJSONResponse(as_json(inventory.locations(conn)))
+def list_locations(conn: ReadConn) -> Json:
+    return Json(as_json(inventory.locations(conn)))
 
 
 @router.post("/stock/receipts", status_code=201, operation_id="admin_receive_stock")
-def receive_stock(hansa: HansaDep, body: StockReceiptIn) -> ORJSONResponse:
+def receive_stock(hansa: HansaDep, body: StockReceiptIn) -> Json:
     level = hansa.bus.execute(inv.ReceiveStock(**body.model_dump()))
-    return ORJSONResponse(as_json(level) | {"available": level.available}, status_code=201)
+    return Json(as_json(level) | {"available": level.available}, status_code=201)
 
 
 @router.post("/stock/adjustments", status_code=201, operation_id="admin_adjust_stock")
-def adjust_stock(hansa: HansaDep, body: StockAdjustmentIn) -> ORJSONResponse:
+def adjust_stock(hansa: HansaDep, body: StockAdjustmentIn) -> Json:
     level = hansa.bus.execute(inv.AdjustStock(**body.model_dump()))
-    return ORJSONResponse(as_json(level) | {"available": level.available}, status_code=201)
+    return Json(as_json(level) | {"available": level.available}, status_code=201)
 
 
 @router.get("/stock/{sku}", operation_id="admin_stock_of_sku")
-def stock_of_sku(conn: ReadConn, sku: str) -> ORJSONResponse:
+def stock_of_sku(conn: ReadConn, sku: str) -> Json:
     levels = inventory.levels(conn, [sku.upper()])
-    return ORJSONResponse({"sku": sku.upper(), "levels": [
+    return Json({"sku": sku.upper(), "levels": [
         as_json(lv) | {"available": lv.available} for lv in levels]})
 
 
 @router.get("/ledger/check", operation_id="admin_check_ledger")
-def check_ledger(conn: ReadConn) -> ORJSONResponse:
+def check_ledger(conn: ReadConn) -> Json:
     problems = inventory.ledger_imbalances(conn)
-    return ORJSONResponse({"balanced": not problems, "imbalances": as_json(problems)})
+    return Json({"balanced": not problems, "imbalances": as_json(problems)})
 
 
 # orders ------------------------------------------------------------------------------------
 @router.get("/orders", operation_id="admin_list_orders")
 def list_orders(conn: ReadConn, status: str | None = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                offset: Annotated[int, Query(ge=0)] = 0) -> ORJSONResponse:
-    return ORJSONResponse({"total": orders.order_count(conn, status=status),
+                offset: Annotated[int, Query(ge=0)] = 0) -> Json:
+    return Json({"total": orders.order_count(conn, status=status),
                            "orders": orders.orders(conn, status=status, limit=limit,
                                                    offset=offset)})
 
 
 @router.get("/orders/{order_id}", operation_id="admin_get_order")
-def get_order(conn: ReadConn, order_id: str) -> ORJSONResponse:
-    return ORJSONResponse(orders.order(conn, order_id)
+def get_order(conn: ReadConn, order_id: str) -> Json:
+    return Json(orders.order(conn, order_id)
                           | {"reservations": inventory.reservations_for(conn, order_id)})
 
 
 @router.post("/orders/{order_id}/capture", operation_id="admin_capture_payment")
-def capture_payment(hansa: HansaDep, order_id: str) -> ORJSONResponse:
+def capture_payment(hansa: HansaDep, order_id: str) -> Json:
     hansa.bus.execute(ords.CapturePayment(order_id=order_id))
     with hansa.db.read() as conn:
-        return ORJSONResponse(orders.order(conn, order_id))
+        return Json(orders.order(conn, order_id))
 
 
 @router.post("/orders/{order_id}/cancel", operation_id="admin_cancel_order")
-def cancel_order(hansa: HansaDep, order_id: str, body: CancelIn) -> ORJSONResponse:
+def cancel_order(hansa: HansaDep, order_id: str, body: CancelIn) -> Json:
     hansa.bus.execute(ords.CancelOrder(order_id=order_id, reason=body.reason))
     with hansa.db.read() as conn:
-        return ORJSONResponse(orders.order(conn, order_id))
+        return Json(orders.order(conn, order_id))
 
 
 # bus ---------------------------------------------------------------------------------------
 @router.get("/dead-letters", operation_id="admin_list_dead_letters")
-def dead_letters(hansa: HansaDep, include_replayed: bool = False) -> ORJSONResponse:
-    return ORJSONResponse(as_json(list_dead_letters(hansa.bus,
+def dead_letters(hansa: HansaDep, include_replayed: bool = False) -> Json:
+    return Json(as_json(list_dead_letters(hansa.bus,
                                                     include_replayed=include_replayed)))
 
 
 @router.post("/dead-letters/{dead_letter_id}/replay", operation_id="admin_replay_dead_letter")
-def replay_dead_letter(hansa: HansaDep, dead_letter_id: str) -> ORJSONResponse:
+def replay_dead_letter(hansa: HansaDep, dead_letter_id: str) -> Json:
     replay(hansa.bus, dead_letter_id)
     hansa.worker.wake()
-    return ORJSONResponse({"id": dead_letter_id, "replayed": True})
+    return Json({"id": dead_letter_id, "replayed": True})

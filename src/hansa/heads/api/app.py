@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
+from hansa.heads.api.responses import Json
 
 from hansa import __version__
 from hansa.bootstrap import Hansa
@@ -32,7 +32,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
         title="Hansa",
         version=__version__,
         description="Algorithmic commerce engine: storefront and admin API.",
-        default_response_class=ORJSONResponse,
+        default_response_class=Json,
         lifespan=lifespan,
     )
     app.state.hansa = hansa

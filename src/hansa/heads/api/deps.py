@@ -44,16 +44,21 @@ ReadConn = Annotated[Connection, Depends(read_conn)]
 
 
 def storefront_channel(
-    conn: ReadConn,
+    hansa: HansaDep,
     models: ReadModelsDep,
     x_channel_key: Annotated[str | None, Header(description="the storefront's channel key")] = None,
 ) -> tuple[Channel, int]:
-    """The channel named by `X-Channel-Key`, and the change stamp read with it."""
+    """The channel named by `X-Channel-Key`, and the change stamp read with it.
+
+    Uses a connection of its own for just this read: write endpoints must not sit on a pooled
+    connection while they queue for the writer.
+    """
     if not x_channel_key:
         raise NotAllowed("send the channel key in the X-Channel-Key header",
                          code="channel_key_required")
-    stamp = change_stamp(conn)
-    return models.channels.get(conn, x_channel_key, stamp), stamp
+    with hansa.db.read() as conn:
+        stamp = change_stamp(conn)
+        return models.channels.get(conn, x_channel_key, stamp), stamp
 
 
 ChannelDep = Annotated[tuple[Channel, int], Depends(storefront_channel)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from hansa.heads.api.responses import Json
 
 from hansa.kernel.errors import (
     Conflict,
@@ -39,17 +39,17 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(HansaError)
-    async def _hansa_error(_request: Request, exc: HansaError) -> ORJSONResponse:
-        return ORJSONResponse(error_body(exc.code, exc.message, exc.details),
+    async def _hansa_error(_request: Request, exc: HansaError) -> Json:
+        return Json(error_body(exc.code, exc.message, exc.details),
                               status_code=status_of(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_request: Request, exc: RequestValidationError) -> Json:
         problems = [
             {"field": ".".join(str(p) for p in err.get("loc", ())), "problem": err.get("msg")}
             for err in exc.errors()
         ]
-        return ORJSONResponse(
+        return Json(
             error_body("invalid_request", "the request does not match the schema",
                        {"problems": problems}),
             status_code=422,

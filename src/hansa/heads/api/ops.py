@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import ORJSONResponse
+from hansa.heads.api.responses import Json
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest
 
@@ -70,12 +70,12 @@ class MetricsMiddleware:
 
 
 @router.get("/healthz", operation_id="healthz")
-def healthz(hansa: HansaDep) -> ORJSONResponse:
+def healthz(hansa: HansaDep) -> Json:
     """Ready when the database answers; reports the bus backlog too."""
     with hansa.db.read() as conn:
         conn.execute(sa.text("SELECT 1"))
         pending = outbox.pending_count(conn)
-    return ORJSONResponse({"status": "ok", "database": hansa.db.dialect,
+    return Json({"status": "ok", "database": hansa.db.dialect,
                            "bus": hansa.transport.name, "outbox_pending": pending})
 
 

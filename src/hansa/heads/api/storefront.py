@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import ORJSONResponse
+from hansa.heads.api.responses import Json
 from sqlalchemy.exc import IntegrityError
 
 from hansa.heads.api.deps import ChannelDep, HansaDep, ReadConn, ReadModelsDep
@@ -36,17 +36,17 @@ def list_products(
 
 @router.get("/products/{handle}", operation_id="store_get_product")
 def get_product(hansa: HansaDep, conn: ReadConn, models: ReadModelsDep, scope: ChannelDep,
-                handle: str) -> ORJSONResponse:
+                handle: str) -> Json:
     channel, stamp = scope
     for product in models.listing.products(conn, channel, hansa.clock.now(), stamp):
         if product["handle"] == handle:
-            return ORJSONResponse(product)
+            return Json(product)
     raise NotFound(f"no product {handle!r} in {channel.key}", code="product_not_found")
 
 
 @router.get("/availability", operation_id="store_availability")
 def availability(conn: ReadConn, scope: ChannelDep,
-                 sku: Annotated[list[str], Query(min_length=1, max_length=100)]) -> ORJSONResponse:
+                 sku: Annotated[list[str], Query(min_length=1, max_length=100)]) -> Json:
     """Units promisable now per SKU, read live (not cached), with the per-location split."""
     wanted = [s.strip().upper() for s in sku]
     owners = catalog.product_of_skus(conn, wanted)
@@ -62,35 +62,35 @@ def availability(conn: ReadConn, scope: ChannelDep,
         result[s] = {"available": variant_availability(product, s, atp),
                      "inventory_model": product.inventory_model.value,
                      "by_location": inventory.atp_by_location(conn, s)}
-    return ORJSONResponse({"channel": scope[0].key, "skus": result})
+    return Json({"channel": scope[0].key, "skus": result})
 
 
 @router.post("/carts", status_code=201, operation_id="store_create_cart")
-def create_cart(hansa: HansaDep, scope: ChannelDep) -> ORJSONResponse:
+def create_cart(hansa: HansaDep, scope: ChannelDep) -> Json:
     cart_id = hansa.bus.execute(CreateCart(channel_id=scope[0].id))
-    return ORJSONResponse({"id": cart_id, "lines": []}, status_code=201)
+    return Json({"id": cart_id, "lines": []}, status_code=201)
 
 
 @router.put("/carts/{cart_id}/lines/{sku}", operation_id="store_set_cart_line")
 def set_cart_line(hansa: HansaDep, scope: ChannelDep, cart_id: str, sku: str,
-                  body: CartLineIn) -> ORJSONResponse:
+                  body: CartLineIn) -> Json:
     channel = scope[0]
     hansa.bus.execute(SetCartLine(cart_id=cart_id, channel_id=channel.id, sku=sku,
                                   quantity=body.quantity))
     with hansa.db.read() as conn:
-        return ORJSONResponse(orders.cart(conn, cart_id, channel_id=channel.id))
+        return Json(orders.cart(conn, cart_id, channel_id=channel.id))
 
 
 @router.get("/carts/{cart_id}", operation_id="store_get_cart")
-def get_cart(conn: ReadConn, scope: ChannelDep, cart_id: str) -> ORJSONResponse:
-    return ORJSONResponse(orders.cart(conn, cart_id, channel_id=scope[0].id))
+def get_cart(conn: ReadConn, scope: ChannelDep, cart_id: str) -> Json:
+    return Json(orders.cart(conn, cart_id, channel_id=scope[0].id))
 
 
 @router.post("/checkout", status_code=201, operation_id="store_checkout")
 def checkout(
     hansa: HansaDep, scope: ChannelDep, body: CheckoutIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> ORJSONResponse:
+) -> Json:
     """Place an order at most once per Idempotency-Key; a retry returns the same order (200)."""
     channel = scope[0]
     if not idempotency_key:
@@ -101,22 +101,18 @@ def checkout(
         address=Address(**body.address.model_dump()), cart_id=body.cart_id,
         lines=[(line.sku, line.quantity) for line in body.lines],
     )
-    with hansa.db.read() as conn:
-        replayed = orders.order_for_key(conn, channel.id, idempotency_key)
     try:
-        order_id = hansa.bus.execute(command)
+        result = hansa.bus.execute(command)
     except IntegrityError:
-        # A concurrent request with the same key won the race; answer with its order.
-        with hansa.db.read() as conn:
-            order_id = orders.order_for_key(conn, channel.id, idempotency_key)
-        if order_id is None:
-            raise
-        replayed = order_id
+        # A concurrent request with the same key committed first. Run again: now the key is
+        # there, so this answers with that order (or refuses a different request under it).
+        result = hansa.bus.execute(command)
+    order_id, replayed = result.order_id, result.replayed
     with hansa.db.read() as conn:
         order = orders.order(conn, order_id)
-    return ORJSONResponse(order, status_code=200 if replayed else 201)
+    return Json(order, status_code=200 if replayed else 201)
 
 
 @router.get("/orders/{order_id}", operation_id="store_get_order")
-def get_order(conn: ReadConn, scope: ChannelDep, order_id: str) -> ORJSONResponse:
-    return ORJSONResponse(orders.order(conn, order_id, channel_id=scope[0].id))
+def get_order(conn: ReadConn, scope: ChannelDep, order_id: str) -> Json:
+    return Json(orders.order(conn, order_id, channel_id=scope[0].id))
