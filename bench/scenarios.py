@@ -48,7 +48,8 @@ class Ui:
     def load(self, spec: LoadSpec, use_wrk: bool) -> LoadResult:
         """Run a load phase under a progress bar that tracks its duration."""
         with Progress(TextColumn("    {task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=self.console, transient=True) as bar:
+                      console=self.console, transient=True,
+                      disable=not self.console.is_terminal) as bar:
             task = bar.add_task(spec.label, total=spec.duration)
             result = run_load(spec, lambda t: bar.update(task, completed=min(t, spec.duration)),
                               use_wrk=use_wrk)

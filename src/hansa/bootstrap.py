@@ -23,17 +23,17 @@ from hansa.catalog import messages as catalog_msg
 from hansa.channels import handlers as channels
 from hansa.channels import messages as channels_msg
 from hansa.config import Settings
+from hansa.db.engine import Database
 from hansa.inventory import handlers as inventory
 from hansa.inventory import messages as inventory_msg
+from hansa.kernel.clock import Clock, SystemClock
 from hansa.orders import handlers as orders
 from hansa.orders import messages as orders_msg
 from hansa.orders.ports import PaymentProvider
-from hansa.suppliers import handlers as suppliers
-from hansa.suppliers import messages as suppliers_msg
 from hansa.pricing import handlers as pricing
 from hansa.pricing import messages as pricing_msg
-from hansa.db.engine import Database
-from hansa.kernel.clock import Clock, SystemClock
+from hansa.suppliers import handlers as suppliers
+from hansa.suppliers import messages as suppliers_msg
 
 
 @dataclass

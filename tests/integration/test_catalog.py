@@ -56,7 +56,8 @@ def test_material_change_records_an_attribute_event(hansa: Hansa) -> None:
         product_id=pid, attributes={"material": "98% organic cotton, 2% elastane"}))
 
     with hansa.db.read() as conn:
-        types = [r.type for r in conn.exec_driver_sql("SELECT type FROM bus_outbox ORDER BY position")]
+        rows = conn.exec_driver_sql("SELECT type FROM bus_outbox ORDER BY position")
+        types = [r.type for r in rows]
     assert types == [
         "hansa.catalog.product_created.v1",
         "hansa.catalog.product_updated.v1",

@@ -1,4 +1,4 @@
-"""Delivers one event to one consumer exactly once in effect: inbox dedupe, retries, dead letters."""
+"""Delivers one event to one consumer, exactly once in effect: inbox, retries, dead letters."""
 
 from __future__ import annotations
 

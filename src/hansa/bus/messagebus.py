@@ -6,12 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from hansa.bus.unit_of_work import UnitOfWork
 from hansa.db.engine import Database
 from hansa.kernel.clock import Clock
 from hansa.kernel.errors import UnexpectedState
 from hansa.kernel.messages import Command, Event
-
-from hansa.bus.unit_of_work import UnitOfWork
 
 C = TypeVar("C", bound=Command)
 E = TypeVar("E", bound=Event)

@@ -1,4 +1,4 @@
-"""Unit of work: one write transaction; events recorded in it reach the outbox in the same commit."""
+"""Unit of work: one write transaction; its events reach the outbox in the same commit."""
 
 from __future__ import annotations
 

@@ -54,7 +54,7 @@ class BusWorker:
         )
 
     def run_until_idle(self, max_passes: int = 1000) -> int:
-        """Synchronous drain for tests, the CLI and the simulator: stop when a pass finds nothing."""
+        """Drain synchronously (tests, CLI, simulator): stop when a pass finds nothing."""
         total = 0
         for _ in range(max_passes):
             result = self.run_once()

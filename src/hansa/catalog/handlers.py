@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -50,8 +51,9 @@ def create_product(cmd: CreateProduct, uow: UnitOfWork) -> str:
     try:
         model = InventoryModel(cmd.inventory_model)
     except ValueError:
-        raise InvalidData(f"inventory model must be one of mts, mto, cto; got {cmd.inventory_model!r}",
-                          code="invalid_inventory_model") from None
+        raise InvalidData(
+            f"inventory model must be one of mts, mto, cto; got {cmd.inventory_model!r}",
+            code="invalid_inventory_model") from None
     product = Product(
         id=cmd.product_id or new_id(),
         handle=cmd.handle,
@@ -86,7 +88,7 @@ def _load(uow: UnitOfWork, product_id: str) -> Product:
 
 def update_product(cmd: UpdateProduct, uow: UnitOfWork) -> None:
     before = _load(uow, cmd.product_id)
-    changes = {
+    changes: dict[str, Any] = {
         name: value
         for name, value in (
             ("title", cmd.title), ("description", cmd.description), ("category", cmd.category),

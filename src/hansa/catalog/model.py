@@ -113,8 +113,9 @@ def _validate_inventory_model(product: Product) -> None:
                               code="no_components")
         for component in product.components:
             if component.quantity <= 0:
-                raise InvalidData(f"{product.handle}: component {component.sku} quantity must be > 0",
-                                  code="invalid_component")
+                raise InvalidData(
+                    f"{product.handle}: component {component.sku} quantity must be > 0",
+                    code="invalid_component")
             if component.sku in {v.sku for v in product.variants}:
                 raise InvalidData(f"{product.handle}: a product cannot be its own component",
                                   code="invalid_component")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -84,7 +85,7 @@ def load_products(conn: Connection, ids: Iterable[str] | None = None) -> list[Pr
     ]
 
 
-def insert_product(conn: Connection, product: Product, at: sa.types.Any) -> None:
+def insert_product(conn: Connection, product: Product, at: datetime) -> None:
     conn.execute(products.insert().values(
         id=product.id, handle=product.handle, title=product.title,
         description=product.description, category=product.category,
@@ -110,7 +111,7 @@ def insert_variants(conn: Connection, product_id: str, new: Iterable[Variant], s
         conn.execute(variants.insert(), rows)
 
 
-def update_product(conn: Connection, product: Product, at: sa.types.Any) -> None:
+def update_product(conn: Connection, product: Product, at: datetime) -> None:
     conn.execute(products.update().where(products.c.id == product.id).values(
         title=product.title, description=product.description, category=product.category,
         attributes=product.attributes, media=list(product.media),

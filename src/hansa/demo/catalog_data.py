@@ -126,7 +126,8 @@ def demo_catalog(count: int = 200, seed: int = 7) -> list[DemoProduct]:
         handle = title.lower().replace(" ", "-")
         if any(p.handle == handle for p in products):
             continue
-        low, high = spec["price"]  # type: ignore[misc]
+        price_range: tuple[int, int] = spec["price"]  # type: ignore[assignment]
+        low, high = price_range
         base = rng.randrange(low, high, 100) - 1
         sizes: list[str] = spec["sizes"]  # type: ignore[assignment]
         colors = rng.sample(COLORS, 2) if category == "apparel" else [""]

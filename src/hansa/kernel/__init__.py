@@ -1,1 +1,1 @@
-"""The kernel: money, ids, clocks, geo, errors and message bases. Standard library and tiny deps only."""
+"""The kernel: money, ids, clocks, geo, errors, message bases. Stdlib and tiny deps only."""

@@ -80,7 +80,7 @@ class Envelope:
     def event(self) -> Event:
         """Rebuild the typed event; unknown types raise KeyError (a terminal error)."""
         cls = Event.registry[self.type]
-        return cls(**self.data)  # type: ignore[call-arg]
+        return cls(**self.data)
 
     def to_json_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {

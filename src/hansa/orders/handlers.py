@@ -89,7 +89,8 @@ def _sellable(uow: UnitOfWork, channel: Channel, skus: list[str]) -> dict[str, P
     return {sku: products[pid] for sku, pid in owners.items()}
 
 
-def _stock_lines(lines: list[tuple[str, int]], products: dict[str, Product]) -> list[tuple[str, int]]:
+def _stock_lines(lines: list[tuple[str, int]],
+                 products: dict[str, Product]) -> list[tuple[str, int]]:
     """What to reserve: MTS lines themselves, CTO lines as their components, MTO nothing."""
     wanted: list[tuple[str, int]] = []
     for sku, quantity in lines:

@@ -1,4 +1,4 @@
-"""The embedded transport: relayed events fan out into durable delivery rows in the same database."""
+"""The embedded transport: relayed events fan out into durable delivery rows in the same DB."""
 
 from __future__ import annotations
 

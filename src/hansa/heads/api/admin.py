@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from hansa.heads.api.responses import Json
 
 from hansa.bus.dead_letters import list_dead_letters, replay
 from hansa.catalog import messages as cat
@@ -13,6 +12,7 @@ from hansa.catalog import queries as catalog
 from hansa.channels import messages as chan
 from hansa.channels import queries as channels
 from hansa.heads.api.deps import HansaDep, ReadConn, require_admin
+from hansa.heads.api.responses import Json
 from hansa.heads.api.schemas import (
     CancelIn,
     ChannelIn,

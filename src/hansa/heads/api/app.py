@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from hansa.heads.api.responses import Json
 
 from hansa import __version__
 from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, errors, ops, storefront
 from hansa.heads.api.deps import ReadModels
+from hansa.heads.api.responses import Json
 from hansa.heads.web import storefront as web_storefront
 
 

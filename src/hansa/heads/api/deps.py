@@ -24,11 +24,11 @@ class ReadModels:
 
 
 def hansa_of(request: Request) -> Hansa:
-    return request.app.state.hansa  # type: ignore[no-any-return]
+    return request.app.state.hansa
 
 
 def read_models_of(request: Request) -> ReadModels:
-    return request.app.state.read_models  # type: ignore[no-any-return]
+    return request.app.state.read_models
 
 
 HansaDep = Annotated[Hansa, Depends(hansa_of)]

@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from hansa.heads.api.responses import Json
 
+from hansa.heads.api.responses import Json
 from hansa.kernel.errors import (
     Conflict,
     HansaError,
@@ -29,7 +29,7 @@ STATUS: dict[type[HansaError], int] = {
 def status_of(error: HansaError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 

@@ -8,13 +8,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
-from hansa.heads.api.responses import Json
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from hansa.bus import outbox
 from hansa.bus.store import dead_letters
 from hansa.heads.api.deps import HansaDep
+from hansa.heads.api.responses import Json
 
 router = APIRouter(tags=["ops"])
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from hansa.heads.api.responses import Json
 from sqlalchemy.exc import IntegrityError
 
+from hansa.catalog import queries as catalog
 from hansa.heads.api.deps import ChannelDep, HansaDep, ReadConn, ReadModelsDep
 from hansa.heads.api.listing import variant_availability
+from hansa.heads.api.responses import Json
 from hansa.heads.api.schemas import CartLineIn, CheckoutIn
-from hansa.catalog import queries as catalog
 from hansa.inventory import queries as inventory
 from hansa.kernel.errors import InvalidData, NotFound
 from hansa.orders import queries as orders

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 """
 
-from alembic import op
 import sqlalchemy as sa
-import hansa.db.metadata
+from alembic import op
 
+import hansa.db.metadata
 
 revision = '0001'
 down_revision = None
