@@ -105,6 +105,8 @@ def _reserve_sku(uow: UnitOfWork, cmd: m.ReserveStock, sku: str, quantity: int,
 
 
 def reserve_stock(cmd: m.ReserveStock, uow: UnitOfWork) -> list[Allocation]:
+    if not cmd.lines:  # else the reservations insert below gets no rows: an IntegrityError
+        raise InvalidData("a reservation needs at least one line", code="empty_reservation")
     if store.active_reservations(uow.conn, cmd.reference):
         raise Conflict(f"{cmd.reference} already holds a reservation", code="already_reserved")
     positions = _positions(uow)
@@ -149,7 +151,13 @@ def release_reservation(cmd: m.ReleaseReservation, uow: UnitOfWork) -> int:
 
 
 def confirm_reservation(cmd: m.ConfirmReservation, uow: UnitOfWork) -> int:
+    """Keep the hold for good; Conflict if it has already expired (its stock may be sold on)."""
     rows = store.active_reservations(uow.conn, cmd.reference, lock=True)
+    if not rows and uow.conn.execute(sa.select(store.reservations.c.id).where(
+            store.reservations.c.reference == cmd.reference,
+            store.reservations.c.status == "expired")).first():
+        raise Conflict(f"the reservation of {cmd.reference} has expired",
+                       code="reservation_expired", reference=cmd.reference)
     uow.conn.execute(store.reservations.update()
                      .where(store.reservations.c.id.in_([r.id for r in rows]))
                      .values(expires_at=None))

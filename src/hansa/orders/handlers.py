@@ -147,6 +147,7 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     for sku, qty in raw_lines:
         merged[sku] = merged.get(sku, 0) + qty
     lines = sorted(merged.items())
+    validate_lines(lines)  # again: repeated SKUs can merge above the per-line maximum
     products = _sellable(uow, channel, [sku for sku, _ in lines])
 
     priced = []
@@ -206,10 +207,11 @@ def capture_payment(cmd: m.CapturePayment, uow: UnitOfWork, *,
     if row.payment_status == PaymentStatus.CAPTURED.value:
         return
     status = transition(OrderStatus(row.status), OrderStatus.PAID)
+    # Confirm first: a hold that already expired refuses, before any money is taken.
+    uow.execute(ConfirmReservation(reference=row.id))
     result = payments.capture(row.payment_reference, Money(row.total, row.currency))
     store.set_status(uow.conn, row.id, uow.now(), status=status.value,
                      payment_status=result.status.value)
-    uow.execute(ConfirmReservation(reference=row.id))
     uow.record(m.OrderPaid(order_id=row.id, amount=row.total, currency=row.currency))
 
 

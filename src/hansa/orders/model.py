@@ -12,6 +12,7 @@ from typing import Any
 from hansa.kernel.errors import Conflict, InvalidData
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")  # ISO 3166 alpha-2; str.isalpha() admits any script
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,120}$")
 MAX_LINE_QUANTITY = 10_000
 MAX_LINES = 200
@@ -88,9 +89,9 @@ def validate_lines(lines: list[tuple[str, int]]) -> None:
 
 
 def validate_contact(email: str, address: Address) -> None:
-    if not EMAIL.match(email):
+    if not EMAIL.fullmatch(email):  # fullmatch: `$` alone lets a trailing newline through
         raise InvalidData(f"{email!r} is not an email address", code="invalid_email")
-    if len(address.country) != 2 or not address.country.isalpha():
+    if not COUNTRY.fullmatch(address.country):
         raise InvalidData("country must be ISO 3166 alpha-2", code="invalid_country")
     for name in ("name", "line1", "city", "postal_code"):
         if not getattr(address, name).strip():
@@ -99,7 +100,7 @@ def validate_contact(email: str, address: Address) -> None:
 
 
 def validate_idempotency_key(key: str) -> None:
-    if not IDEMPOTENCY_KEY.match(key):
+    if not IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidData("Idempotency-Key must be 8-120 characters of letters, digits, ._:-",
                           code="invalid_idempotency_key")
 
