@@ -58,7 +58,7 @@ def _pg_admin(statement: str, server: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(statement)  # type: ignore[arg-type]
+        conn.execute(statement)
 
 
 def sqlite_version() -> str:

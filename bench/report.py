@@ -22,6 +22,7 @@ CHECKOUT_P99_MS = 300.0
 RSS_MB = 200.0
 FIRST_REQUEST_S = 3.0
 PG_SHARE = 0.5
+BUSY_LOADAVG = 1.0
 
 
 def machine(pg_server: str) -> dict[str, Any]:
@@ -43,6 +44,7 @@ def machine(pg_server: str) -> dict[str, Any]:
         "sqlite": databases.sqlite_version(),
         "postgresql": databases.postgres_version(pg_server),
         "wrk": load.wrk_version(),
+        "loadavg_1m": float(Path("/proc/loadavg").read_text().split()[0]),
     }
 
 
@@ -109,6 +111,11 @@ def _non_ok(section: dict[str, Any], ok: int) -> str:
     return ", ".join(parts) or "none"
 
 
+def _cpu_ms(section: dict[str, Any]) -> str:
+    """Server CPU milliseconds per request: steadier than req/s when the machine is shared."""
+    return f"{1000 * section['server_cpu_s'] / max(section['requests'], 1):.2f}"
+
+
 def _metric_rows(run: dict[str, Any]) -> dict[str, str]:
     p, c, b = run["products"], run["checkout"], run["bare"]
     mem = f"{c['memory'].get('vmrss_mb', 0):.0f} / {_peak_rss(run):.0f} MB"
@@ -131,6 +138,13 @@ def _metric_rows(run: dict[str, Any]) -> dict[str, str]:
         "server CPU busy (products / checkout / ceiling)":
             f"{p['server_cores_busy']:.2f} / {c['server_cores_busy']:.2f} / "
             f"{b['server_cores_busy']:.2f} cores",
+        "server CPU per request (products / checkout / ceiling)":
+            f"{_cpu_ms(p)} / {_cpu_ms(c)} / {_cpu_ms(b)} ms",
+        "machine CPU busy, all processes (same phases)":
+            f"{p['machine_cores_busy']:.2f} / {c['machine_cores_busy']:.2f} / "
+            f"{b['machine_cores_busy']:.2f} of {os.cpu_count()} cores",
+        "1-min load average before each phase (same phases)":
+            f"{p['loadavg_1m'][0]:.1f} / {c['loadavg_1m'][0]:.1f} / {b['loadavg_1m'][0]:.1f}",
         "server RSS after products": f"{p['memory'].get('vmrss_mb', 0):.0f} MB",
         "server RSS after checkout / VmHWM peak": mem,
         "database size after run": f"{run.get('db_size_mb') or 0:.0f} MB",
@@ -149,8 +163,13 @@ def markdown(doc: dict[str, Any]) -> str:
         f"PostgreSQL {m['postgresql'] or 'n/a'}; load generator: {cfg['tool']}.",
         f"Load: concurrency {cfg['concurrency']}, {cfg['warmup']:g} s warm-up then "
         f"{cfg['duration']:g} s measured per phase; client and server share the machine.",
+        f"1-min load average when the run started: {m['loadavg_1m']:.1f}.",
         "",
     ]
+    if m["loadavg_1m"] > BUSY_LOADAVG:
+        lines += [f"**Other work was running on this machine (load average above "
+                  f"{BUSY_LOADAVG:g}): treat the figures as noisy; the shares of the ceiling, "
+                  "measured in the same minute, are the steadier comparison.**", ""]
     if cfg["tool"] != "wrk":
         lines += ["**The Python load generator was used: figures are bound by the client.**", ""]
     if kinds:

@@ -83,12 +83,18 @@ def _timed(ui: Ui, cfg: RunConfig, server: servers.Server, label: str, url: str,
                          skus), cfg.use_wrk)
         time.sleep(SETTLE_SECONDS)  # let requests in flight when the client stopped finish
     before = count() if count else 0
-    cpu_before = server.cpu_seconds()
+    cpu_before, machine_before = server.cpu_seconds(), servers.machine_cpu()[0]
+    load_before = servers.load_average()
     result = ui.load(LoadSpec(label, url, cfg.duration, cfg.concurrency, headers, skus),
                      cfg.use_wrk)
     cpu = server.cpu_seconds() - cpu_before
-    extra: dict[str, Any] = {"server_cpu_s": round(cpu, 2),
-                             "server_cores_busy": round(cpu / result.duration_s, 2)}
+    machine = servers.machine_cpu()[0] - machine_before
+    extra: dict[str, Any] = {
+        "server_cpu_s": round(cpu, 2),
+        "server_cores_busy": round(cpu / result.duration_s, 2),
+        "machine_cores_busy": round(machine / result.duration_s, 2),
+        "loadavg_1m": [load_before, servers.load_average()],
+    }
     if count:
         time.sleep(SETTLE_SECONDS)
         extra["counted_delta"] = count() - before

@@ -145,6 +145,19 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Machine-wide (busy, total) CPU seconds since boot, summed over all CPUs, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields[:8]) - idle) / ticks, sum(fields[:8]) / ticks
+
+
+def load_average() -> float:
+    """The 1-minute load average: how much else this machine is running."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def stop_all() -> None:
     """Stop every server the bench started and has not stopped yet."""
     for server in list(_live):

@@ -156,12 +156,18 @@ def replay_command(dead_letter_id: str, db: DbOption = None) -> None:
     """Queue a dead letter for its consumer again and deliver it."""
     from hansa.bootstrap import bootstrap
     from hansa.bus.dead_letters import replay
+    from hansa.kernel.errors import HansaError
 
     hansa = bootstrap(_settings(db))
-    replay(hansa.bus, dead_letter_id)
-    delivered = hansa.worker.run_until_idle()
+    try:
+        replay(hansa.bus, dead_letter_id)
+        delivered = hansa.worker.run_until_idle()
+    except HansaError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        hansa.close()
     console.print(f"replayed {dead_letter_id}; {delivered} deliveries made")
-    hansa.close()
 
 
 if __name__ == "__main__":

@@ -188,9 +188,11 @@ class BusRig:
         return effect_rows(self.db)
 
     def close(self) -> None:
-        self.app.close()
-        if self.stream is not None:
-            asyncio.run(_delete_stream(self.app.settings.nats_url, self.stream))
+        try:
+            self.app.close()
+        finally:
+            if self.stream is not None:
+                asyncio.run(_delete_stream(self.app.settings.nats_url, self.stream))
 
 
 def build_rig(url: str, kind: str, *, clock: VirtualClock | None = None,

@@ -7,12 +7,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-
-from hansa.bus.dead_letters import list_dead_letters, replay
-from hansa.bus.dispatcher import RetryPolicy
-from hansa.bus.unit_of_work import UnitOfWork
-from hansa.kernel.clock import VirtualClock
-from hansa.kernel.errors import InvalidData
 from tests.conftest import NATS_URL, require_service
 from tests.integration.bus_helpers import (
     BusRig,
@@ -20,11 +14,18 @@ from tests.integration.bus_helpers import (
     Pinged,
     Ponged,
     build_rig,
+    effects,
     inbox_rows,
     mark_all_unrelayed,
     unrelayed_count,
     vacuum,
 )
+
+from hansa.bus.dead_letters import list_dead_letters, replay
+from hansa.bus.dispatcher import RetryPolicy
+from hansa.bus.unit_of_work import UnitOfWork
+from hansa.kernel.clock import VirtualClock
+from hansa.kernel.errors import InvalidData
 
 TRANSPORTS = ["memory", pytest.param("nats", marks=pytest.mark.nats)]
 
@@ -181,6 +182,21 @@ def test_a_terminal_error_dead_letters_on_the_first_attempt(rig: BusRig) -> None
     assert letter.error.startswith("hansa.kernel.errors.InvalidData: injected failure")
     assert sorted(rig.calls) == [("steady", 9), ("strict", 9)]
     assert rig.effects() == [("steady", 9)]
+
+
+def test_a_constraint_violation_in_a_handler_is_a_failure_not_a_duplicate(rig: BusRig) -> None:
+    def clashing(event: Pinged, uow: UnitOfWork) -> None:
+        uow.conn.execute(effects.insert().values(id=1, consumer="clash", n=event.n))
+        uow.conn.execute(effects.insert().values(id=1, consumer="clash", n=event.n))
+
+    rig.bus.subscribe(Pinged, "clash", clashing)
+    rig.publish(Pinged(n=15))
+    rig.drain()
+
+    [letter] = list_dead_letters(rig.bus)
+    assert (letter.consumer, letter.attempts, letter.terminal) == ("clash", 3, False)
+    assert letter.error.startswith("sqlalchemy.exc.IntegrityError")
+    assert inbox_rows(rig.db) == []
 
 
 def test_retries_wait_for_the_injected_clock(slow_rig: BusRig) -> None:

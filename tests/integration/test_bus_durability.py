@@ -14,12 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from hansa.bootstrap import Hansa, bootstrap
-from hansa.bus.dead_letters import list_dead_letters
-from hansa.bus.dispatcher import RetryPolicy
-from hansa.config import Settings
-from hansa.kernel.clock import VirtualClock
 from tests.conftest import _reset_postgres
 from tests.integration.bus_helpers import (
     FAST,
@@ -28,10 +22,18 @@ from tests.integration.bus_helpers import (
     create_effects_table,
     drain_worker,
     effect_rows,
+    effects,
     inbox_rows,
     recording_handler,
     unrelayed_count,
 )
+
+from hansa.bootstrap import Hansa, bootstrap
+from hansa.bus.dead_letters import list_dead_letters
+from hansa.bus.dispatcher import Outcome, RetryPolicy
+from hansa.bus.unit_of_work import UnitOfWork
+from hansa.config import Settings
+from hansa.kernel.clock import VirtualClock
 
 REPO = Path(__file__).resolve().parents[2]
 Boot = Callable[..., Hansa]
@@ -225,3 +227,33 @@ def test_two_workers_draining_concurrently_deliver_each_event_once(
     assert sorted(effect_rows(apps[0].db)) == expected
     assert len(inbox_rows(apps[0].db)) == 400
     assert list_dead_letters(apps[0].bus) == []
+
+
+@pytest.mark.postgres
+def test_two_workers_racing_on_one_event_apply_it_once(pg_url: str, boot: Boot) -> None:
+    app = boot(pg_url)
+    both_inside = threading.Barrier(2, timeout=30)
+
+    def racing(event: Pinged, uow: UnitOfWork) -> None:
+        uow.conn.execute(effects.insert().values(consumer="race", n=event.n))
+        both_inside.wait()  # both attempts passed the inbox check; neither has committed
+
+    app.bus.subscribe(Pinged, "race", racing)
+    with app.bus.uow() as uow:
+        uow.record(Pinged(n=1))
+        uow.commit()
+    [envelope] = uow.envelopes
+    outcomes: list[Outcome] = []
+
+    def attempt() -> None:
+        outcomes.append(app.dispatcher.attempt(app.bus.consumer("race"), envelope, 1).outcome)
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(o.value for o in outcomes) == ["duplicate", "handled"]
+    assert effect_rows(app.db) == [("race", 1)]
+    assert inbox_rows(app.db) == [("race", envelope.id)]

@@ -24,19 +24,21 @@ LEASE = timedelta(minutes=5)
 
 
 def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
-            at: datetime) -> None:
+            at: datetime, *, attempts: int = 0, last_error: str | None = None) -> None:
     """Queue `envelope` for each consumer; a delivery already pending is kept as it is.
 
     A relay that crashes after its hand-off and before its commit hands the same event over
     again; like JetStream's message-id dedupe, the second hand-off must be a no-op, not an error.
+    `attempts` carries over failures made elsewhere (a transport parking a retry here).
     """
     rows = [
         {
             "consumer": name,
             "event_id": envelope.id,
             "envelope": envelope.to_json_dict(),
-            "attempts": 0,
+            "attempts": attempts,
             "next_attempt_at": at,
+            "last_error": last_error,
         }
         for name in consumer_names
     ]

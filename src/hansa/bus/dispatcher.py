@@ -66,16 +66,18 @@ class Dispatcher:
                 if seen is not None:
                     return Attempt(Outcome.DUPLICATE)
                 consumer.handler(envelope.event(), uow)
-                uow.conn.execute(
-                    inbox.insert().values(
-                        consumer=consumer.name, event_id=envelope.id, handled_at=uow.now()
+                try:
+                    uow.conn.execute(
+                        inbox.insert().values(
+                            consumer=consumer.name, event_id=envelope.id, handled_at=uow.now()
+                        )
                     )
-                )
+                except IntegrityError:
+                    # Another worker handled the same event concurrently and won the inbox row.
+                    # (Only here: a constraint the handler's own writes break is a failure.)
+                    return Attempt(Outcome.DUPLICATE)
                 uow.commit()
             return Attempt(Outcome.HANDLED)
-        except IntegrityError:
-            # Another worker handled the same event concurrently and won the inbox row.
-            return Attempt(Outcome.DUPLICATE)
         except Exception as exc:  # a consumer's failure must never kill the relay
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             terminal = isinstance(exc, TERMINAL_ERRORS)

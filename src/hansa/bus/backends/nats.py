@@ -1,5 +1,7 @@
 """NATS JetStream transport: the relay publishes with message id = event id (broker-side dedupe),
 and durable pull consumers feed the same dispatcher (inbox, retries, dead letters) as in-process.
+A failed attempt's retry is parked in `bus_deliveries`, due on the injected clock, and the message
+is acked: a JetStream nak delay would run on the wall clock instead.
 
 nats-py is asyncio; Hansa's workers are threads, so the client lives on its own event loop thread.
 """
@@ -14,7 +16,8 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy.engine import Connection
 
-from hansa.bus.dispatcher import Dispatcher, Outcome
+from hansa.bus import deliveries
+from hansa.bus.dispatcher import Attempt, Dispatcher, Outcome
 from hansa.bus.messagebus import Consumer, MessageBus
 from hansa.bus.outbox import OutboxRow
 from hansa.kernel.errors import UnexpectedState
@@ -33,8 +36,21 @@ class _LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=5)
+        try:
+            self.run(_cancel_other_tasks(), timeout=5)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=5)
+            if not self.thread.is_alive():
+                self.loop.close()
+
+
+async def _cancel_other_tasks() -> None:
+    """Whatever the client left running would otherwise die pending with the loop."""
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def durable_name(consumer: str, stream: str) -> str:
@@ -108,10 +124,20 @@ class NatsTransport:
         if self._loop is None:
             return
         try:
-            self._loop.run(self._nc.drain(), timeout=10)
+            self._loop.run(self._disconnect(), timeout=10)
         finally:
             self._loop.stop()
             self._loop = None
+            self._subs = {}
+
+    async def _disconnect(self) -> None:
+        # Not `drain()`: it waits for every pull subscription's queue to be consumed, and a pull
+        # request that expired leaves a status message there that nobody reads, so it only ends
+        # at the client's drain timeout. Flushing is what matters: acks and naks reach the server.
+        try:
+            await self._nc.flush(timeout=5)
+        finally:
+            await self._nc.close()
 
     def _subject(self, event_type: str) -> str:
         return self.prefix + event_type[len("hansa") :] if self.prefix != "hansa" else event_type
@@ -143,13 +169,11 @@ class NatsTransport:
         return handled
 
     async def _consume(self, consumer: Consumer, max_messages: int) -> int:
-        import nats.errors
-
         try:
             messages = await self._subs[consumer.name].fetch(
                 batch=max_messages, timeout=self.fetch_timeout
             )
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nothing to fetch (nats.errors.TimeoutError is a subclass)
             return 0
         for msg in messages:
             envelope = Envelope.from_json_dict(orjson.loads(msg.data))
@@ -159,9 +183,19 @@ class NatsTransport:
                 self.dispatcher.attempt, consumer, envelope, attempt_no
             )
             if result.outcome is Outcome.RETRY:
-                assert result.retry_at is not None
-                delay = max(0.0, (result.retry_at - self.bus.clock.now()).total_seconds())
-                await msg.nak(delay=delay)
-            else:
-                await msg.ack()
+                await asyncio.to_thread(self._park_retry, consumer, envelope, attempt_no, result)
+            await msg.ack()
         return len(messages)
+
+    def _park_retry(self, consumer: Consumer, envelope: Envelope, attempts: int,
+                    result: Attempt) -> None:
+        """Hand the retry to the DeliveryWorker, which runs it when the injected clock says so.
+
+        A crash before the ack gets the message redelivered; the parked row is then kept as is
+        (enqueue ignores a pending duplicate) and the inbox dedupes whichever runs second.
+        """
+        assert result.retry_at is not None
+        with self.bus.db.write() as conn:
+            deliveries.enqueue(conn, [consumer.name], envelope, result.retry_at,
+                               attempts=attempts, last_error=result.error)
+            conn.commit()

@@ -150,6 +150,11 @@ def list_channels(conn: ReadConn) -> Json:
 
 
 # inventory ---------------------------------------------------------------------------------
+def _sku(raw: str) -> str:
+    """SKUs as the catalog stores them (the inventory handlers take them verbatim)."""
+    return raw.strip().upper()
+
+
 @router.post("/locations", status_code=201, operation_id="admin_create_location")
 def create_location(hansa: HansaDep, body: LocationIn) -> Json:
     lid = hansa.bus.execute(inv.CreateLocation(**body.model_dump()))
@@ -164,13 +169,13 @@ def list_locations(conn: ReadConn) -> Json:
 
 @router.post("/stock/receipts", status_code=201, operation_id="admin_receive_stock")
 def receive_stock(hansa: HansaDep, body: StockReceiptIn) -> Json:
-    level = hansa.bus.execute(inv.ReceiveStock(**body.model_dump()))
+    level = hansa.bus.execute(inv.ReceiveStock(**body.model_dump() | {"sku": _sku(body.sku)}))
     return Json(as_json(level) | {"available": level.available}, status_code=201)
 
 
 @router.post("/stock/adjustments", status_code=201, operation_id="admin_adjust_stock")
 def adjust_stock(hansa: HansaDep, body: StockAdjustmentIn) -> Json:
-    level = hansa.bus.execute(inv.AdjustStock(**body.model_dump()))
+    level = hansa.bus.execute(inv.AdjustStock(**body.model_dump() | {"sku": _sku(body.sku)}))
     return Json(as_json(level) | {"available": level.available}, status_code=201)
 
 

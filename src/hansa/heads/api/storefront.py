@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy.exc import IntegrityError
 
 from hansa.catalog import queries as catalog
+from hansa.channels.model import in_assortment
 from hansa.heads.api.deps import ChannelDep, HansaDep, ReadConn, ReadModelsDep
 from hansa.heads.api.listing import variant_availability
 from hansa.heads.api.responses import Json
@@ -48,9 +49,12 @@ def get_product(hansa: HansaDep, conn: ReadConn, models: ReadModelsDep, scope: C
 def availability(conn: ReadConn, scope: ChannelDep,
                  sku: Annotated[list[str], Query(min_length=1, max_length=100)]) -> Json:
     """Units promisable now per SKU, read live (not cached), with the per-location split."""
+    channel = scope[0]
     wanted = [s.strip().upper() for s in sku]
-    owners = catalog.product_of_skus(conn, wanted)
-    products = {p.id: p for p in catalog.products(conn, set(owners.values()))}
+    found = catalog.product_of_skus(conn, wanted)
+    products = {p.id: p for p in catalog.products(conn, set(found.values()))
+                if p.active and in_assortment(channel, p.id, p.category)}
+    owners = {s: pid for s, pid in found.items() if pid in products}  # else: not sold here
     stocked = set(wanted) | {c.sku for p in products.values() for c in p.components}
     atp = inventory.atp_totals(conn, stocked)
     result: dict[str, Any] = {}
@@ -62,7 +66,7 @@ def availability(conn: ReadConn, scope: ChannelDep,
         result[s] = {"available": variant_availability(product, s, atp),
                      "inventory_model": product.inventory_model.value,
                      "by_location": inventory.atp_by_location(conn, s)}
-    return Json({"channel": scope[0].key, "skus": result})
+    return Json({"channel": channel.key, "skus": result})
 
 
 @router.post("/carts", status_code=201, operation_id="store_create_cart")
