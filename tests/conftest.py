@@ -87,6 +87,7 @@ def clock() -> VirtualClock:
 @pytest.fixture
 def hansa(db_url: str, clock: VirtualClock) -> Iterator[Hansa]:
     """A migrated Hansa on the test's database, in-process bus, virtual clock, no threads."""
-    app = bootstrap(Settings(db=db_url, bus="memory"), clock=clock, migrate=True)
+    settings = Settings(db=db_url, bus="memory", listing_stock_lag_ms=0)
+    app = bootstrap(settings, clock=clock, migrate=True)
     yield app
     app.close()

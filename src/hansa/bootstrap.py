@@ -132,6 +132,6 @@ def bootstrap(
         Relay(bus, transport), DeliveryWorker(bus, dispatcher), transport,
         poll_interval=settings.bus_poll_seconds,
     )
-    bus.on_commit(worker.wake)
+    bus.on_commit(lambda _envelopes: worker.wake())
     return Hansa(settings=settings, db=db, clock=clock, bus=bus, dispatcher=dispatcher,
                  transport=transport, worker=worker)

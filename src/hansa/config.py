@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     )
     bus_max_attempts: int = Field(default=3, ge=1)
     bus_poll_seconds: float = Field(default=0.2, gt=0)
+    listing_stock_lag_ms: int = Field(
+        default=100, ge=0, description="how stale storefront listing availability may be"
+    )
+    listing_max_age_seconds: float = Field(
+        default=5.0, gt=0, description="the longest any storefront read model is reused"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -115,15 +115,15 @@ def mark_all_unrelayed(db: Database) -> None:
 
 def vacuum(db: Database) -> None:
     """Let the database reuse the space of delivered rows, as autovacuum does in production."""
-    raw = db.engine.raw_connection()
-    try:
-        if db.is_sqlite:
+    if db.is_sqlite:  # the driver runs in autocommit mode; Hansa emits BEGIN itself
+        raw = db.engine.raw_connection()
+        try:
             raw.cursor().execute("VACUUM")
-        else:
-            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-            raw.cursor().execute("VACUUM bus_deliveries")
-    finally:
-        raw.close()
+        finally:
+            raw.close()
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM bus_deliveries")
 
 
 def drain_worker(worker: BusWorker, *, idle_passes: int = 1, max_rounds: int = 200) -> int:
@@ -217,7 +217,7 @@ def build_rig(url: str, kind: str, *, clock: VirtualClock | None = None,
     else:
         transport = InProcessTransport(bus)
     worker = BusWorker(Relay(bus, transport), DeliveryWorker(bus, dispatcher), transport)
-    bus.on_commit(worker.wake)
+    bus.on_commit(lambda _envelopes: worker.wake())
     app = Hansa(settings=settings, db=db, clock=clock, bus=bus, dispatcher=dispatcher,
                 transport=transport, worker=worker)
     return BusRig(app=app, clock=clock, kind=kind, stream=stream)

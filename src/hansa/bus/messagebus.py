@@ -10,7 +10,7 @@ from hansa.bus.unit_of_work import UnitOfWork
 from hansa.db.engine import Database
 from hansa.kernel.clock import Clock
 from hansa.kernel.errors import UnexpectedState
-from hansa.kernel.messages import Command, Event
+from hansa.kernel.messages import Command, Envelope, Event
 
 C = TypeVar("C", bound=Command)
 E = TypeVar("E", bound=Event)
@@ -37,7 +37,7 @@ class MessageBus:
         self._commands: dict[type[Command], CommandHandler] = {}
         self._consumers: dict[str, Consumer] = {}
         self._by_type: dict[str, list[Consumer]] = {}
-        self._commit_listeners: list[Callable[[], None]] = []
+        self._commit_listeners: list[Callable[[list[Envelope]], None]] = []
 
     # registration -----------------------------------------------------------------------
     def register(self, command_type: type[C], handler: Callable[[C, UnitOfWork], Any]) -> None:
@@ -54,8 +54,9 @@ class MessageBus:
         self._consumers[name] = consumer
         self._by_type.setdefault(consumer.event_type, []).append(consumer)
 
-    def on_commit(self, listener: Callable[[], None]) -> None:
-        """Called after every commit that wrote events (the relay uses it to wake up)."""
+    def on_commit(self, listener: Callable[[list[Envelope]], None]) -> None:
+        """Called with the envelopes of every commit that wrote events (the relay wakes up,
+        read-model caches learn what changed)."""
         self._commit_listeners.append(listener)
 
     # lookups -----------------------------------------------------------------------------
@@ -79,7 +80,7 @@ class MessageBus:
     # running -----------------------------------------------------------------------------
     def uow(self) -> UnitOfWork:
         uow = UnitOfWork(self.db, self.clock, self)
-        uow.after_commit(self._notify_commit)
+        uow.after_commit(lambda: self._notify_commit(uow.envelopes))
         return uow
 
     def execute(self, command: Command, uow: UnitOfWork | None = None) -> Any:
@@ -94,6 +95,8 @@ class MessageBus:
             fresh.commit()
         return result
 
-    def _notify_commit(self) -> None:
+    def _notify_commit(self, envelopes: list[Envelope]) -> None:
+        if not envelopes:
+            return
         for listener in self._commit_listeners:
-            listener()
+            listener(envelopes)

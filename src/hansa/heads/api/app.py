@@ -18,8 +18,12 @@ from hansa.heads.web import storefront as web_storefront
 def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     """An app over a booted Hansa; with `run_worker`, the bus worker runs while the app serves."""
 
+    read_models = ReadModels(hansa)
+    hansa.bus.on_commit(read_models.feed.on_commit)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        read_models.feed.start()
         if run_worker:
             hansa.worker.start()
         try:
@@ -27,6 +31,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
         finally:
             if run_worker:
                 hansa.worker.stop()
+            read_models.feed.stop()
 
     app = FastAPI(
         title="Hansa",
@@ -36,7 +41,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hansa = hansa
-    app.state.read_models = ReadModels()
+    app.state.read_models = read_models
     app.state.metrics = ops.Metrics()
     errors.install(app)
     app.include_router(storefront.router)

@@ -1,4 +1,8 @@
-"""Request-scoped dependencies: the running Hansa, the caller's channel, admin auth."""
+"""Request-scoped dependencies: the running Hansa, the caller's channel, admin auth.
+
+Dependencies that do no I/O are `async def`: FastAPI runs sync dependencies in its thread
+pool, and each hop costs more than the work they do.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,32 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
 
 from hansa.bootstrap import Hansa
 from hansa.channels.model import Channel
-from hansa.heads.api.listing import ChannelCache, ListingCache, change_stamp
+from hansa.heads.api.freshness import ChangeFeed
+from hansa.heads.api.listing import ChannelCache, Listing
 from hansa.kernel.errors import NotAllowed
 
 
 class ReadModels:
-    """Per-process caches of the storefront read side."""
+    """Per-process read side of the storefront: the change feed and the caches it keeps fresh."""
 
-    def __init__(self) -> None:
-        self.channels = ChannelCache()
-        self.listing = ListingCache()
+    def __init__(self, hansa: Hansa) -> None:
+        settings = hansa.settings
+        self.feed = ChangeFeed(hansa.db)
+        self.channels = ChannelCache(hansa.db, self.feed, settings.listing_max_age_seconds)
+        self.listing = Listing(hansa.db, hansa.clock, self.feed,
+                               max_age=settings.listing_max_age_seconds,
+                               stock_lag=settings.listing_stock_lag_ms / 1000)
 
 
-def hansa_of(request: Request) -> Hansa:
+async def hansa_of(request: Request) -> Hansa:
     return request.app.state.hansa
 
 
-def read_models_of(request: Request) -> ReadModels:
+async def read_models_of(request: Request) -> ReadModels:
     return request.app.state.read_models
 
 
@@ -43,28 +53,24 @@ def read_conn(hansa: HansaDep) -> Iterator[Connection]:
 ReadConn = Annotated[Connection, Depends(read_conn)]
 
 
-def storefront_channel(
-    hansa: HansaDep,
+async def storefront_channel(
     models: ReadModelsDep,
     x_channel_key: Annotated[str | None, Header(description="the storefront's channel key")] = None,
-) -> tuple[Channel, int]:
-    """The channel named by `X-Channel-Key`, and the change stamp read with it.
-
-    Uses a connection of its own for just this read: write endpoints must not sit on a pooled
-    connection while they queue for the writer.
-    """
+) -> Channel:
+    """The channel named by `X-Channel-Key`: from memory, or read once when it changed."""
     if not x_channel_key:
         raise NotAllowed("send the channel key in the X-Channel-Key header",
                          code="channel_key_required")
-    with hansa.db.read() as conn:
-        stamp = change_stamp(conn)
-        return models.channels.get(conn, x_channel_key, stamp), stamp
+    channel = models.channels.cached(x_channel_key)
+    if channel is None:
+        channel = await run_in_threadpool(models.channels.get, x_channel_key)
+    return channel
 
 
-ChannelDep = Annotated[tuple[Channel, int], Depends(storefront_channel)]
+ChannelDep = Annotated[Channel, Depends(storefront_channel)]
 
 
-def require_admin(
+async def require_admin(
     hansa: HansaDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:

@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from hansa.channels import queries as channels
-from hansa.heads.api.deps import HansaDep, ReadConn, ReadModelsDep
-from hansa.heads.api.listing import change_stamp
+from hansa.heads.api.deps import ReadConn, ReadModelsDep
 from hansa.kernel.money import Money
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -26,15 +25,14 @@ templates.env.filters["price"] = price_text
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def storefront_page(request: Request, hansa: HansaDep, conn: ReadConn, models: ReadModelsDep,
+def storefront_page(request: Request, conn: ReadConn, models: ReadModelsDep,
                     channel: Annotated[str | None, Query()] = None) -> HTMLResponse:
     all_channels = channels.channels(conn)
     if not all_channels:
         return templates.TemplateResponse(request, "empty.html", {})
-    stamp = change_stamp(conn)
     default = next((c for c in all_channels if c.kind.value == "dtc"), all_channels[0])
-    chosen = models.channels.get(conn, channel, stamp) if channel else default
-    products = models.listing.products(conn, chosen, hansa.clock.now(), stamp)
+    chosen = models.channels.get(channel) if channel else default
+    products = models.listing.products(chosen)
     return templates.TemplateResponse(request, "storefront.html", {
         "channel": chosen, "channels": all_channels, "products": products,
     })
