@@ -50,6 +50,10 @@ def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
         )
 
 
+_ANY_DUE = sa.select(deliveries.c.event_id).where(
+    deliveries.c.next_attempt_at <= sa.bindparam("now")).limit(1)
+
+
 class DeliveryWorker:
     """Drains due rows of `bus_deliveries` through the dispatcher."""
 
@@ -57,8 +61,15 @@ class DeliveryWorker:
         self.bus = bus
         self.dispatcher = dispatcher
 
+    def _any_due(self, now: datetime) -> bool:
+        """A cheap read first, so an idle pass never queues for the writer."""
+        with self.bus.db.read() as conn:
+            return conn.execute(_ANY_DUE, {"now": now}).first() is not None
+
     def _claim(self, limit: int) -> list[sa.Row]:
         now = self.bus.clock.now()
+        if not self._any_due(now):
+            return []
         with self.bus.db.write() as conn:
             # Rows due at the same moment go in outbox order; without the position as tie-break
             # PostgreSQL returns them in physical order, which changes once space is reused.

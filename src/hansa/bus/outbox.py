@@ -47,10 +47,12 @@ def append(
 
 def due(conn: Connection, now: datetime, limit: int, *, skip_locked: bool) -> list[OutboxRow]:
     """Unrelayed rows whose time has come, oldest first."""
+    # Ordered by (deliver_at, position) so that the partial index on unrelayed rows serves
+    # the query; ordering by position alone makes SQLite scan the whole table.
     query = (
         sa.select(outbox_table)
         .where(outbox_table.c.relayed_at.is_(None), outbox_table.c.deliver_at <= now)
-        .order_by(outbox_table.c.position)
+        .order_by(outbox_table.c.deliver_at, outbox_table.c.position)
         .limit(limit)
     )
     if skip_locked:
@@ -65,6 +67,15 @@ def due(conn: Connection, now: datetime, limit: int, *, skip_locked: bool) -> li
         )
         for row in conn.execute(query)
     ]
+
+
+_ANY_DUE = sa.select(outbox_table.c.position).where(
+    outbox_table.c.relayed_at.is_(None), outbox_table.c.deliver_at <= sa.bindparam("now")
+).limit(1)
+
+
+def any_due(conn: Connection, now: datetime) -> bool:
+    return conn.execute(_ANY_DUE, {"now": now}).first() is not None
 
 
 def mark_relayed(conn: Connection, positions: Sequence[int], now: datetime) -> None:

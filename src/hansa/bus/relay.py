@@ -17,6 +17,9 @@ class Relay:
 
     def relay_once(self) -> int:
         now = self.bus.clock.now()
+        with self.bus.db.read() as conn:  # an idle pass never queues for the writer
+            if not outbox.any_due(conn, now):
+                return 0
         with self.bus.db.write() as conn:
             rows = outbox.due(conn, now, self.batch, skip_locked=not self.bus.db.is_sqlite)
             if not rows:

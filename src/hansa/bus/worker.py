@@ -34,11 +34,13 @@ class BusWorker:
         transport: Transport,
         *,
         poll_interval: float = 0.2,
+        linger: float = 0.01,
     ) -> None:
         self.relay = relay
         self.deliveries = deliveries
         self.transport = transport
         self.poll_interval = poll_interval
+        self.linger = linger
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,5 +89,8 @@ class BusWorker:
                 log.exception("bus worker pass failed")
                 busy = False
             if not busy:
-                self._wake.wait(self.poll_interval)
+                woken = self._wake.wait(self.poll_interval)
                 self._wake.clear()
+                if woken and self.linger:
+                    # Let a burst of commits gather so one relay pass takes them all.
+                    self._stop.wait(self.linger)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hansa.catalog import store
-from hansa.catalog.model import Product
+from hansa.catalog.model import Component, InventoryModel, Product
 from hansa.kernel.errors import NotFound
 
 
@@ -52,3 +53,42 @@ def product_of_skus(conn: Connection, skus: Iterable[str]) -> dict[str, str]:
 
 def count(conn: Connection) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(store.products)).scalar_one()
+
+
+@dataclass(frozen=True, slots=True)
+class SaleFacts:
+    """What checkout needs to know about a SKU's product, without loading the whole product."""
+
+    sku: str
+    product_id: str
+    category: str
+    active: bool
+    inventory_model: InventoryModel
+    components: tuple[Component, ...]
+
+
+_SALE_FACTS = (
+    sa.select(store.variants.c.sku, store.products.c.id, store.products.c.category,
+              store.products.c.active, store.products.c.inventory_model)
+    .join(store.products, store.products.c.id == store.variants.c.product_id)
+    .where(store.variants.c.sku.in_(sa.bindparam("skus", expanding=True)))
+)
+_COMPONENTS_OF = sa.select(store.components).where(
+    store.components.c.product_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+def sale_facts(conn: Connection, skus: Iterable[str]) -> dict[str, SaleFacts]:
+    """SKU -> the facts of its product, for the SKUs that exist (two queries at most)."""
+    rows = conn.execute(_SALE_FACTS, {"skus": list(skus)}).all()
+    configured = [r.id for r in rows if r.inventory_model == InventoryModel.CTO.value]
+    parts: dict[str, list[Component]] = {}
+    if configured:
+        for c in conn.execute(_COMPONENTS_OF, {"ids": configured}):
+            parts.setdefault(c.product_id, []).append(Component(c.component_sku, c.quantity))
+    return {
+        r.sku: SaleFacts(sku=r.sku, product_id=r.id, category=r.category, active=r.active,
+                         inventory_model=InventoryModel(r.inventory_model),
+                         components=tuple(sorted(parts.get(r.id, []), key=lambda c: c.sku)))
+        for r in rows
+    }

@@ -47,11 +47,13 @@ def _columns(channel: Channel) -> dict[str, object]:
     }
 
 
+_CHANNEL = sa.select(channels).where(channels.c.id == sa.bindparam("channel_id"))
+_CHANNEL_LOCKED = _CHANNEL.with_for_update()
+
+
 def load_channel(conn: Connection, channel_id: str, *, for_update: bool = False) -> Channel | None:
-    query = sa.select(channels).where(channels.c.id == channel_id)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    query = _CHANNEL_LOCKED if for_update else _CHANNEL
+    row = conn.execute(query, {"channel_id": channel_id}).first()
     return None if row is None else _channel(row)
 
 

@@ -103,10 +103,38 @@ def level(conn: Connection, sku: str, location_id: str) -> StockLevel:
     return StockLevel(row.sku, row.location_id, row.on_hand, row.reserved)
 
 
+# Statements on the checkout path are built once: SQLAlchemy then skips constructing them and
+# computing their cache keys on every call, which is most of its per-statement cost.
+_LEVELS_OF = (
+    sa.select(levels)
+    .where(levels.c.sku.in_(sa.bindparam("skus", expanding=True)))
+    .order_by(levels.c.sku, levels.c.location_id)
+)
+_MOVE_LEVEL = (
+    levels.update()
+    .where(
+        levels.c.sku == sa.bindparam("k_sku"),
+        levels.c.location_id == sa.bindparam("k_location"),
+        levels.c.on_hand + sa.bindparam("d_on_hand") >= levels.c.reserved + sa.bindparam("d_reserved"),
+        levels.c.reserved + sa.bindparam("d_reserved") >= 0,
+    )
+    .values(on_hand=levels.c.on_hand + sa.bindparam("d_on_hand"),
+            reserved=levels.c.reserved + sa.bindparam("d_reserved"))
+    .returning(levels.c.on_hand, levels.c.reserved)
+)
+_APPEND_LEDGER = ledger.insert()
+_ACTIVE_RESERVATIONS = (
+    sa.select(reservations)
+    .where(reservations.c.reference == sa.bindparam("reference"), reservations.c.status == "active")
+    .order_by(reservations.c.sku, reservations.c.location_id)
+)
+_ACTIVE_RESERVATIONS_LOCKED = _ACTIVE_RESERVATIONS.with_for_update()
+_ALL_LOCATIONS = sa.select(locations).order_by(locations.c.code)
+
+
 def levels_of(conn: Connection, skus: Iterable[str]) -> list[StockLevel]:
-    query = sa.select(levels).where(levels.c.sku.in_(list(skus))).order_by(
-        levels.c.sku, levels.c.location_id)
-    return [StockLevel(r.sku, r.location_id, r.on_hand, r.reserved) for r in conn.execute(query)]
+    rows = conn.execute(_LEVELS_OF, {"skus": list(skus)})
+    return [StockLevel(r.sku, r.location_id, r.on_hand, r.reserved) for r in rows]
 
 
 def post(conn: Connection, sku: str, location_id: str, kind: EntryKind, quantity: int,
@@ -120,28 +148,22 @@ def post(conn: Connection, sku: str, location_id: str, kind: EntryKind, quantity
     if d_on_hand > 0:
         _insert_ignoring_duplicates(conn, levels, {"sku": sku, "location_id": location_id,
                                                    "on_hand": 0, "reserved": 0})
-    new_on_hand = levels.c.on_hand + d_on_hand
-    new_reserved = levels.c.reserved + d_reserved
-    row = conn.execute(
-        levels.update()
-        .where(levels.c.sku == sku, levels.c.location_id == location_id,
-               new_on_hand >= new_reserved, new_reserved >= 0)
-        .values(on_hand=new_on_hand, reserved=new_reserved)
-        .returning(levels.c.on_hand, levels.c.reserved)
-    ).first()
+    row = conn.execute(_MOVE_LEVEL, {"k_sku": sku, "k_location": location_id,
+                                     "d_on_hand": d_on_hand, "d_reserved": d_reserved}).first()
     if row is None:
         apply(level(conn, sku, location_id), kind, quantity)  # raises the precise Conflict
         raise Conflict(f"{sku}@{location_id}: {kind.value} of {quantity} refused",
                        code="insufficient_stock")
-    conn.execute(ledger.insert().values(
-        sku=sku, location_id=location_id, kind=kind.value, quantity=quantity,
-        on_hand_delta=d_on_hand, reserved_delta=d_reserved, reference=reference, at=at,
-    ))
+    conn.execute(_APPEND_LEDGER, {
+        "sku": sku, "location_id": location_id, "kind": kind.value, "quantity": quantity,
+        "on_hand_delta": d_on_hand, "reserved_delta": d_reserved, "reference": reference,
+        "at": at,
+    })
     return StockLevel(sku, location_id, row.on_hand, row.reserved)
 
 
 def location_rows(conn: Connection, ids: Iterable[str] | None = None) -> list[Location]:
-    query = sa.select(locations).order_by(locations.c.code)
+    query = _ALL_LOCATIONS
     if ids is not None:
         query = query.where(locations.c.id.in_(list(ids)))
     return [
@@ -162,12 +184,9 @@ def insert_location(conn: Connection, location: Location) -> None:
 
 
 def active_reservations(conn: Connection, reference: str, *, lock: bool = False) -> list[sa.Row]:
-    query = sa.select(reservations).where(
-        reservations.c.reference == reference, reservations.c.status == "active"
-    ).order_by(reservations.c.sku, reservations.c.location_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return list(conn.execute(query))
+    locked = lock and conn.dialect.name == "postgresql"
+    query = _ACTIVE_RESERVATIONS_LOCKED if locked else _ACTIVE_RESERVATIONS
+    return list(conn.execute(query, {"reference": reference}))
 
 
 def set_reservation_status(conn: Connection, ids: Iterable[str], status: str) -> None:

@@ -52,7 +52,8 @@ class Event:
         return None
 
     def payload(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
+        """The event's fields (already JSON-plain, so no deep copy is needed)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

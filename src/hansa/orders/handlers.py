@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.catalog import queries as catalog
-from hansa.catalog.model import InventoryModel, Product
+from hansa.catalog.model import InventoryModel
+from hansa.catalog.queries import SaleFacts
 from hansa.channels import queries as channels
 from hansa.channels.model import Channel, in_assortment
 from hansa.inventory.messages import (
@@ -38,6 +39,12 @@ from hansa.orders.model import (
 )
 from hansa.orders.ports import PaymentProvider
 from hansa.pricing import queries as pricing
+
+
+_KEY_LOOKUP = sa.select(store.idempotency_keys).where(
+    store.idempotency_keys.c.channel_id == sa.bindparam("channel_id"),
+    store.idempotency_keys.c.key == sa.bindparam("key"),
+)
 
 
 def create_cart(cmd: m.CreateCart, uow: UnitOfWork) -> str:
@@ -74,23 +81,21 @@ def set_cart_line(cmd: m.SetCartLine, uow: UnitOfWork) -> None:
                      .values(updated_at=uow.now()))
 
 
-def _sellable(uow: UnitOfWork, channel: Channel, skus: list[str]) -> dict[str, Product]:
-    """SKU -> product, for SKUs that exist, are active and belong to the channel's assortment."""
-    owners = catalog.product_of_skus(uow.conn, skus)
-    missing = sorted(set(skus) - set(owners))
+def _sellable(uow: UnitOfWork, channel: Channel, skus: list[str]) -> dict[str, SaleFacts]:
+    """SKU -> its product's facts, for SKUs that exist, are active and in the channel's assortment."""
+    facts = catalog.sale_facts(uow.conn, skus)
+    missing = sorted(set(skus) - set(facts))
     if missing:
         raise NotFound(f"unknown SKU: {', '.join(missing)}", code="sku_not_found", skus=missing)
-    products = {p.id: p for p in catalog.products(uow.conn, set(owners.values()))}
-    for sku, product_id in owners.items():
-        product = products[product_id]
-        if not product.active or not in_assortment(channel, product.id, product.category):
+    for sku, fact in facts.items():
+        if not fact.active or not in_assortment(channel, fact.product_id, fact.category):
             raise NotFound(f"{sku} is not sold on {channel.key}", code="sku_not_sold_here",
                            sku=sku)
-    return {sku: products[pid] for sku, pid in owners.items()}
+    return facts
 
 
 def _stock_lines(lines: list[tuple[str, int]],
-                 products: dict[str, Product]) -> list[tuple[str, int]]:
+                 products: dict[str, SaleFacts]) -> list[tuple[str, int]]:
     """What to reserve: MTS lines themselves, CTO lines as their components, MTO nothing."""
     wanted: list[tuple[str, int]] = []
     for sku, quantity in lines:
@@ -118,9 +123,8 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     request = {"cart_id": cmd.cart_id, "lines": sorted(cmd.lines), "email": cmd.email,
                "address": dataclasses.asdict(cmd.address)}
     print_ = fingerprint(request)
-    existing = uow.conn.execute(sa.select(store.idempotency_keys).where(
-        store.idempotency_keys.c.channel_id == cmd.channel_id,
-        store.idempotency_keys.c.key == cmd.idempotency_key)).first()
+    existing = uow.conn.execute(_KEY_LOOKUP, {"channel_id": cmd.channel_id,
+                                              "key": cmd.idempotency_key}).first()
     if existing is not None:
         if existing.fingerprint != print_:
             raise Conflict("this Idempotency-Key was used for a different request",
@@ -131,9 +135,9 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     order_id = new_id()
     now = uow.now()
     # Claim the key first: a concurrent duplicate blocks here and then fails on the key.
-    uow.conn.execute(store.idempotency_keys.insert().values(
-        channel_id=channel.id, key=cmd.idempotency_key, fingerprint=print_, order_id=order_id,
-        created_at=now))
+    uow.conn.execute(store.idempotency_keys.insert(), {
+        "channel_id": channel.id, "key": cmd.idempotency_key, "fingerprint": print_,
+        "order_id": order_id, "created_at": now})
 
     if cmd.cart_id is not None:
         if cmd.lines:
@@ -150,10 +154,11 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     validate_lines(lines)  # again: repeated SKUs can merge above the per-line maximum
     products = _sellable(uow, channel, [sku for sku, _ in lines])
 
+    quotes = pricing.quotes_for(uow.conn, channel.price_list_id, dict(lines), now)
     priced = []
     for sku, quantity in lines:
-        quote = pricing.quote(uow.conn, channel.price_list_id, sku, quantity, now)
-        priced.append(PricedLine(sku=sku, product_id=products[sku].id, quantity=quantity,
+        quote = quotes[sku]
+        priced.append(PricedLine(sku=sku, product_id=products[sku].product_id, quantity=quantity,
                                  list_unit_price=quote.list_unit_price.amount,
                                  unit_price=quote.unit_price.amount,
                                  promotion_id=quote.promotion_id))
@@ -171,13 +176,14 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     payment = payments.authorize(order_id, Money(total.total, channel.currency),
                                  f"{channel.id}:{cmd.idempotency_key}")
     number = order_number(order_id)
-    uow.conn.execute(store.orders.insert().values(
-        id=order_id, number=number, channel_id=channel.id, cart_id=cmd.cart_id,
-        status=OrderStatus.PLACED.value, payment_status=payment.status.value,
-        payment_provider=payments.name, payment_reference=payment.reference,
-        currency=channel.currency, subtotal=total.subtotal, discount=total.discount,
-        total=total.total, email=cmd.email, shipping_address=dataclasses.asdict(cmd.address),
-        placed_at=now, updated_at=now))
+    uow.conn.execute(store.orders.insert(), {
+        "id": order_id, "number": number, "channel_id": channel.id, "cart_id": cmd.cart_id,
+        "status": OrderStatus.PLACED.value, "payment_status": payment.status.value,
+        "payment_provider": payments.name, "payment_reference": payment.reference,
+        "currency": channel.currency, "subtotal": total.subtotal, "discount": total.discount,
+        "total": total.total, "email": cmd.email,
+        "shipping_address": dataclasses.asdict(cmd.address), "placed_at": now,
+        "updated_at": now})
     store.insert_lines(uow.conn, order_id, priced)
     if cmd.cart_id is not None:
         uow.conn.execute(store.carts.update().where(store.carts.c.id == cmd.cart_id)

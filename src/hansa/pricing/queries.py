@@ -5,7 +5,7 @@ Like the model, these take no customer: a quote is a function of list, SKU, quan
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy.engine import Connection
@@ -47,6 +47,26 @@ def quote(conn: Connection, price_list_id: str, sku: str, quantity: int, at: dat
     sku_tiers = _tiers_of(conn, prices, clean)
     active = store.load_promotions(conn, prices.id, running_after=at, started_by=at)
     return model.resolve_quote(prices.currency, clean, sku_tiers, quantity, active, at)
+
+
+def quotes_for(conn: Connection, price_list_id: str, lines: Mapping[str, int],
+               at: datetime) -> dict[str, Quote]:
+    """SKU -> quote for its quantity, in three queries however many lines (checkout).
+
+    Every SKU must have a price: NotFound (price_not_found) names the first that has none.
+    """
+    prices = price_list(conn, price_list_id)
+    wanted = {sku.strip().upper(): quantity for sku, quantity in lines.items()}
+    found = store.load_tiers(conn, prices.id, wanted)
+    for sku in sorted(wanted):
+        if sku not in found:
+            raise NotFound(f"{sku} has no price on {prices.name}", code="price_not_found",
+                           sku=sku)
+    active = store.load_promotions(conn, prices.id, running_after=at, started_by=at)
+    return {
+        sku: model.resolve_quote(prices.currency, sku, found[sku], quantity, active, at)
+        for sku, quantity in sorted(wanted.items())
+    }
 
 
 def quotes(conn: Connection, price_list_id: str, skus: Iterable[str],

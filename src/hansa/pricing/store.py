@@ -65,13 +65,24 @@ def _price_list(row: sa.Row) -> PriceList:
     return PriceList(id=row.id, name=row.name, currency=row.currency)
 
 
+# Read statements on the checkout path, built once (SQLAlchemy then skips rebuilding them and
+# recomputing their cache keys per call).
+_PRICE_LIST = sa.select(price_lists).where(price_lists.c.id == sa.bindparam("price_list_id"))
+_PRICE_LIST_LOCKED = _PRICE_LIST.with_for_update()
+_TIERS = (
+    sa.select(prices.c.sku, prices.c.min_quantity, prices.c.amount)
+    .where(prices.c.price_list_id == sa.bindparam("price_list_id"),
+           prices.c.sku.in_(sa.bindparam("skus", expanding=True)))
+    .order_by(prices.c.sku, prices.c.min_quantity)
+)
+_BASE_TIERS = _TIERS.where(prices.c.min_quantity == 1)
+
+
 def load_price_list(conn: Connection, price_list_id: str, *,
                     for_update: bool = False) -> PriceList | None:
     """One price list; `for_update` locks its row so price writes to it queue up (PostgreSQL)."""
-    query = sa.select(price_lists).where(price_lists.c.id == price_list_id)
-    if for_update:
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    query = _PRICE_LIST_LOCKED if for_update else _PRICE_LIST
+    row = conn.execute(query, {"price_list_id": price_list_id}).first()
     return None if row is None else _price_list(row)
 
 
@@ -93,15 +104,9 @@ def insert_price_list(conn: Connection, price_list: PriceList, at: datetime) -> 
 def load_tiers(conn: Connection, price_list_id: str, skus: Iterable[str], *,
                base_only: bool = False) -> dict[str, tuple[PriceTier, ...]]:
     """SKU -> its tiers in min_quantity order, for the SKUs that have a price on the list."""
-    query = (
-        sa.select(prices.c.sku, prices.c.min_quantity, prices.c.amount)
-        .where(prices.c.price_list_id == price_list_id, prices.c.sku.in_(list(skus)))
-        .order_by(prices.c.sku, prices.c.min_quantity)
-    )
-    if base_only:
-        query = query.where(prices.c.min_quantity == 1)
+    query = _BASE_TIERS if base_only else _TIERS
     found: dict[str, list[PriceTier]] = {}
-    for row in conn.execute(query):
+    for row in conn.execute(query, {"price_list_id": price_list_id, "skus": list(skus)}):
         found.setdefault(row.sku, []).append(PriceTier(row.min_quantity, row.amount))
     return {sku: tuple(tiers) for sku, tiers in found.items()}
 
@@ -162,10 +167,26 @@ def load_promotion(conn: Connection, promotion_id: str) -> Promotion | None:
     return None if row is None else _promotion(row)
 
 
+_RUNNING_PROMOTIONS = (
+    sa.select(promotions)
+    .where(
+        promotions.c.price_list_id == sa.bindparam("price_list_id"),
+        promotions.c.starts_at <= sa.bindparam("at"),
+        promotions.c.ends_at > sa.bindparam("at"),
+        sa.or_(promotions.c.ended_at.is_(None), promotions.c.ended_at > sa.bindparam("at")),
+    )
+    .order_by(promotions.c.starts_at, promotions.c.id)
+)
+
+
 def load_promotions(conn: Connection, price_list_id: str, *,
                     running_after: datetime | None = None,
                     started_by: datetime | None = None) -> list[Promotion]:
     """A list's promotions by start; those running after `running_after`, begun by `started_by`."""
+    if running_after is not None and running_after == started_by:
+        rows = conn.execute(_RUNNING_PROMOTIONS, {"price_list_id": price_list_id,
+                                                  "at": running_after})
+        return [_promotion(r) for r in rows]
     query = (
         sa.select(promotions).where(promotions.c.price_list_id == price_list_id)
         .order_by(promotions.c.starts_at, promotions.c.id)
