@@ -115,7 +115,8 @@ _MOVE_LEVEL = (
     .where(
         levels.c.sku == sa.bindparam("k_sku"),
         levels.c.location_id == sa.bindparam("k_location"),
-        levels.c.on_hand + sa.bindparam("d_on_hand") >= levels.c.reserved + sa.bindparam("d_reserved"),
+        levels.c.on_hand + sa.bindparam("d_on_hand")
+        >= levels.c.reserved + sa.bindparam("d_reserved"),
         levels.c.reserved + sa.bindparam("d_reserved") >= 0,
     )
     .values(on_hand=levels.c.on_hand + sa.bindparam("d_on_hand"),

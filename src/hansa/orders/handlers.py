@@ -40,7 +40,6 @@ from hansa.orders.model import (
 from hansa.orders.ports import PaymentProvider
 from hansa.pricing import queries as pricing
 
-
 _KEY_LOOKUP = sa.select(store.idempotency_keys).where(
     store.idempotency_keys.c.channel_id == sa.bindparam("channel_id"),
     store.idempotency_keys.c.key == sa.bindparam("key"),
@@ -82,7 +81,7 @@ def set_cart_line(cmd: m.SetCartLine, uow: UnitOfWork) -> None:
 
 
 def _sellable(uow: UnitOfWork, channel: Channel, skus: list[str]) -> dict[str, SaleFacts]:
-    """SKU -> its product's facts, for SKUs that exist, are active and in the channel's assortment."""
+    """SKU -> its product's facts, for SKUs that exist, are active and sold on the channel."""
     facts = catalog.sale_facts(uow.conn, skus)
     missing = sorted(set(skus) - set(facts))
     if missing:
