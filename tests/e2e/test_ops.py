@@ -93,3 +93,17 @@ def test_openapi_names_every_route_with_a_unique_operation_id(client: httpx.Clie
     assert {(method, path) for method, path, _ in operations} == routes
     assert len(operations) == 34
     assert {"store_checkout", "admin_receive_stock", "healthz"} <= set(ids)
+
+
+def test_an_unknown_route_answers_in_the_error_shape(client: httpx.Client) -> None:
+    response = client.get("/no/such/route")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "route_not_found"
+
+
+def test_a_wrong_method_answers_in_the_error_shape(client: httpx.Client) -> None:
+    response = client.delete("/healthz")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"

@@ -175,3 +175,12 @@ def test_data_that_does_not_fit_the_event_is_a_type_error() -> None:
 
     with pytest.raises(TypeError):
         envelope.event()
+
+
+def test_acronyms_in_event_names_stay_whole_words() -> None:
+    @dataclass(frozen=True)
+    class HTTPRequestFailed(Event):
+        context = "acronymtest"
+        url: str
+
+    assert HTTPRequestFailed.event_type() == "hansa.acronymtest.http_request_failed.v1"

@@ -204,6 +204,9 @@ def dispatch_transfer(cmd: m.DispatchTransfer, uow: UnitOfWork) -> str:
     _known_location(uow, cmd.from_location_id)
     _known_location(uow, cmd.to_location_id)
     transfer_id = cmd.transfer_id or new_id()
+    if uow.conn.execute(sa.select(store.transfers.c.id)
+                        .where(store.transfers.c.id == transfer_id)).first():
+        raise Conflict(f"transfer {transfer_id} exists already", code="transfer_exists")
     _post(uow, cmd.sku, cmd.from_location_id, EntryKind.TRANSFER_OUT, cmd.quantity, transfer_id)
     uow.conn.execute(store.transfers.insert().values(
         id=transfer_id, sku=cmd.sku, from_location_id=cmd.from_location_id,

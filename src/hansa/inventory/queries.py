@@ -64,7 +64,8 @@ def atp_totals(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
 def reservations_for(conn: Connection, reference: str) -> list[dict[str, object]]:
     rows = conn.execute(sa.select(store.reservations)
                         .where(store.reservations.c.reference == reference)
-                        .order_by(store.reservations.c.sku))
+                        .order_by(store.reservations.c.sku, store.reservations.c.location_id,
+                                  store.reservations.c.created_at))
     return [
         {"sku": r.sku, "location_id": r.location_id, "quantity": r.quantity, "status": r.status,
          "expires_at": r.expires_at}

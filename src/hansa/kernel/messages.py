@@ -21,7 +21,8 @@ SOURCE = "urn:hansa"
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """OrderPlaced -> order_placed; HTTPRequestFailed -> http_request_failed."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 class Command:

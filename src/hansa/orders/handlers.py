@@ -119,8 +119,10 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     """Check out; the same key with the same request returns the first order again."""
     validate_idempotency_key(cmd.idempotency_key)
     validate_contact(cmd.email, cmd.address)
-    request = {"cart_id": cmd.cart_id, "lines": sorted(cmd.lines), "email": cmd.email,
-               "address": dataclasses.asdict(cmd.address)}
+    address = dataclasses.replace(cmd.address, country=cmd.address.country.upper())
+    request = {"cart_id": cmd.cart_id, "email": cmd.email.strip(),
+               "lines": sorted((sku.strip().upper(), qty) for sku, qty in cmd.lines),
+               "address": dataclasses.asdict(address)}
     print_ = fingerprint(request)
     existing = uow.conn.execute(_KEY_LOOKUP, {"channel_id": cmd.channel_id,
                                               "key": cmd.idempotency_key}).first()
@@ -181,7 +183,7 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
         "payment_provider": payments.name, "payment_reference": payment.reference,
         "currency": channel.currency, "subtotal": total.subtotal, "discount": total.discount,
         "total": total.total, "email": cmd.email,
-        "shipping_address": dataclasses.asdict(cmd.address), "placed_at": now,
+        "shipping_address": dataclasses.asdict(address), "placed_at": now,
         "updated_at": now})
     store.insert_lines(uow.conn, order_id, priced)
     if cmd.cart_id is not None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hansa.heads.api.responses import Json
 from hansa.kernel.errors import (
@@ -42,6 +43,12 @@ def install(app: FastAPI) -> None:
     async def _hansa_error(_request: Request, exc: HansaError) -> Json:
         return Json(error_body(exc.code, exc.message, exc.details),
                               status_code=status_of(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Json:
+        codes = {404: "route_not_found", 405: "method_not_allowed"}
+        return Json(error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+                    status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> Json:
