@@ -24,6 +24,8 @@ from hansa.channels import handlers as channels
 from hansa.channels import messages as channels_msg
 from hansa.config import Settings
 from hansa.db.engine import Database
+from hansa.guards import handlers as guards
+from hansa.guards import messages as guards_msg
 from hansa.inventory import handlers as inventory
 from hansa.inventory import messages as inventory_msg
 from hansa.kernel.clock import Clock, SystemClock
@@ -95,6 +97,11 @@ def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProv
                   partial(orders.on_reservation_expired, payments=payments))
 
     bus.register(suppliers_msg.RegisterSupplier, suppliers.register_supplier)
+
+    bus.register(guards_msg.EngageKillSwitch, guards.engage_kill_switch)
+    bus.register(guards_msg.ReleaseKillSwitch, guards.release_kill_switch)
+    bus.register(guards_msg.ResetBreaker, guards.reset_breaker)
+    bus.register(guards_msg.SetBreakerDryRun, guards.set_breaker_dry_run)
 
 
 def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher) -> Transport:

@@ -4,6 +4,7 @@ from hansa.bus import store as bus_store
 from hansa.catalog import store as catalog_store
 from hansa.channels import store as channels_store
 from hansa.db.metadata import metadata
+from hansa.guards import store as guards_store
 from hansa.inventory import store as inventory_store
 from hansa.orders import store as orders_store
 from hansa.pricing import store as pricing_store
@@ -13,6 +14,7 @@ __all__ = [
     "bus_store",
     "catalog_store",
     "channels_store",
+    "guards_store",
     "inventory_store",
     "metadata",
     "orders_store",

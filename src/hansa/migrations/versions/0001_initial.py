@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 """
 
-import sqlalchemy as sa
 from alembic import op
-
+import sqlalchemy as sa
 import hansa.db.metadata
+
 
 revision = '0001'
 down_revision = None
@@ -103,6 +103,69 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('channels_channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channels_channels_price_list_id'), ['price_list_id'], unique=False)
+
+    op.create_table('guards_breakers',
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('opened_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('cooldown_seconds', sa.Integer(), nullable=False),
+    sa.Column('trips', sa.Integer(), nullable=False),
+    sa.Column('dry_run', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_guards_breakers'))
+    )
+    op.create_table('guards_kill_switches',
+    sa.Column('scope', sa.String(length=160), nullable=False),
+    sa.Column('engaged', sa.Boolean(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('changed_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('scope', name=op.f('pk_guards_kill_switches'))
+    )
+    op.create_table('guards_quarantine',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('source', sa.String(length=160), nullable=False),
+    sa.Column('subject_key', sa.String(length=160), nullable=False),
+    sa.Column('field', sa.String(length=80), nullable=False),
+    sa.Column('value', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('last_good', hansa.db.metadata.JsonDocument(), nullable=True),
+    sa.Column('payload', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('breaker', sa.String(length=160), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('decided_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('decided_by', sa.String(length=120), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guards_quarantine'))
+    )
+    with op.batch_alter_table('guards_quarantine', schema=None) as batch_op:
+        batch_op.create_index('ix_guards_quarantine_status', ['status', 'created_at'], unique=False)
+
+    op.create_table('guards_samples',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('series', sa.String(length=200), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guards_samples'))
+    )
+    with op.batch_alter_table('guards_samples', schema=None) as batch_op:
+        batch_op.create_index('ix_guards_samples_series', ['series', 'id'], unique=False)
+
+    op.create_table('guards_verdicts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('guard', sa.String(length=160), nullable=False),
+    sa.Column('subject_key', sa.String(length=160), nullable=False),
+    sa.Column('allowed', sa.Boolean(), nullable=False),
+    sa.Column('dry_run', sa.Boolean(), nullable=False),
+    sa.Column('detector', sa.String(length=60), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('details', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guards_verdicts'))
+    )
+    with op.batch_alter_table('guards_verdicts', schema=None) as batch_op:
+        batch_op.create_index('ix_guards_verdicts_guard_at', ['guard', 'at'], unique=False)
 
     op.create_table('inventory_ledger',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -340,6 +403,20 @@ def downgrade() -> None:
         batch_op.drop_index('ix_inventory_ledger_sku_location')
 
     op.drop_table('inventory_ledger')
+    with op.batch_alter_table('guards_verdicts', schema=None) as batch_op:
+        batch_op.drop_index('ix_guards_verdicts_guard_at')
+
+    op.drop_table('guards_verdicts')
+    with op.batch_alter_table('guards_samples', schema=None) as batch_op:
+        batch_op.drop_index('ix_guards_samples_series')
+
+    op.drop_table('guards_samples')
+    with op.batch_alter_table('guards_quarantine', schema=None) as batch_op:
+        batch_op.drop_index('ix_guards_quarantine_status')
+
+    op.drop_table('guards_quarantine')
+    op.drop_table('guards_kill_switches')
+    op.drop_table('guards_breakers')
     with op.batch_alter_table('channels_channels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channels_channels_price_list_id'))
 

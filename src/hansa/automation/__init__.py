@@ -1,0 +1,1 @@
+"""Automation paths: trigger -> condition -> pure policy -> guarded, durable steps; and flows."""

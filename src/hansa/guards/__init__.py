@@ -1,0 +1,1 @@
+"""Guards: circuit breakers, kill switches, quarantine and the detectors behind them."""
