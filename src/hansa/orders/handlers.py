@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,7 +25,7 @@ from hansa.kernel.geo import us_zip_position
 from hansa.kernel.ids import new_id
 from hansa.kernel.money import Money
 from hansa.orders import messages as m
-from hansa.orders import store
+from hansa.orders import queries, store
 from hansa.orders.model import (
     OrderStatus,
     PaymentStatus,
@@ -112,6 +113,7 @@ class Checkout:
 
     order_id: str
     replayed: bool
+    view: dict[str, Any] | None = None  # the new order's public shape (None on a replay)
 
 
 def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider,
@@ -177,14 +179,15 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     payment = payments.authorize(order_id, Money(total.total, channel.currency),
                                  f"{channel.id}:{cmd.idempotency_key}")
     number = order_number(order_id)
-    uow.conn.execute(store.orders.insert(), {
+    values = {
         "id": order_id, "number": number, "channel_id": channel.id, "cart_id": cmd.cart_id,
         "status": OrderStatus.PLACED.value, "payment_status": payment.status.value,
         "payment_provider": payments.name, "payment_reference": payment.reference,
         "currency": channel.currency, "subtotal": total.subtotal, "discount": total.discount,
         "total": total.total, "email": cmd.email,
         "shipping_address": dataclasses.asdict(address), "placed_at": now,
-        "updated_at": now})
+        "updated_at": now}
+    uow.conn.execute(store.orders.insert(), values)
     store.insert_lines(uow.conn, order_id, priced)
     if cmd.cart_id is not None:
         uow.conn.execute(store.carts.update().where(store.carts.c.id == cmd.cart_id)
@@ -195,7 +198,8 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
         country=cmd.address.country.upper(),
         lines=[{"sku": ln.sku, "quantity": ln.quantity, "unit_price": ln.unit_price,
                 "product_id": ln.product_id} for ln in priced]))
-    return Checkout(order_id=order_id, replayed=False)
+    return Checkout(order_id=order_id, replayed=False,
+                    view=queries.order_view(values | {"cancel_reason": None}, priced))
 
 
 def _load(uow: UnitOfWork, order_id: str) -> sa.Row:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,22 @@ from sqlalchemy.engine import Connection
 
 from hansa.kernel.errors import NotFound
 from hansa.orders import store
+
+_ORDER_FIELDS = ("id", "number", "channel_id", "status", "payment_status", "currency",
+                 "subtotal", "discount", "total", "email", "shipping_address", "placed_at",
+                 "cancel_reason")
+
+
+def order_view(values: Mapping[str, Any], lines: Iterable[Any]) -> dict[str, Any]:
+    """The public shape of an order, from its row (or the values just inserted) and lines."""
+    view = {name: values.get(name) for name in _ORDER_FIELDS}
+    view["lines"] = [
+        {"sku": ln.sku, "product_id": ln.product_id, "quantity": ln.quantity,
+         "list_unit_price": ln.list_unit_price, "unit_price": ln.unit_price,
+         "line_total": ln.unit_price * ln.quantity, "promotion_id": ln.promotion_id}
+        for ln in sorted(lines, key=lambda ln: ln.sku)
+    ]
+    return view
 
 
 def order(conn: Connection, order_id: str, *, channel_id: str | None = None) -> dict[str, Any]:
@@ -20,21 +37,8 @@ def order(conn: Connection, order_id: str, *, channel_id: str | None = None) -> 
     if row is None:
         raise NotFound(f"no order {order_id}", code="order_not_found")
     lines = conn.execute(sa.select(store.order_lines)
-                         .where(store.order_lines.c.order_id == order_id)
-                         .order_by(store.order_lines.c.sku))
-    return {
-        "id": row.id, "number": row.number, "channel_id": row.channel_id,
-        "status": row.status, "payment_status": row.payment_status,
-        "currency": row.currency, "subtotal": row.subtotal, "discount": row.discount,
-        "total": row.total, "email": row.email, "shipping_address": row.shipping_address,
-        "placed_at": row.placed_at, "cancel_reason": row.cancel_reason,
-        "lines": [
-            {"sku": ln.sku, "product_id": ln.product_id, "quantity": ln.quantity,
-             "list_unit_price": ln.list_unit_price, "unit_price": ln.unit_price,
-             "line_total": ln.unit_price * ln.quantity, "promotion_id": ln.promotion_id}
-            for ln in lines
-        ],
-    }
+                         .where(store.order_lines.c.order_id == order_id))
+    return order_view(dict(row._mapping), lines)
 
 
 def orders(conn: Connection, *, status: str | None = None, limit: int = 50,

@@ -107,10 +107,10 @@ def checkout(
         # A concurrent request with the same key committed first. Run again: now the key is
         # there, so this answers with that order (or refuses a different request under it).
         result = hansa.bus.execute(command)
-    order_id, replayed = result.order_id, result.replayed
-    with hansa.db.read() as conn:
-        order = orders.order(conn, order_id)
-    return Json(order, status_code=200 if replayed else 201)
+    if result.view is not None:
+        return Json(result.view, status_code=201)
+    with hansa.db.read() as conn:  # a replay: answer with the order as it is now
+        return Json(orders.order(conn, result.order_id), status_code=200)
 
 
 @router.get("/orders/{order_id}", operation_id="store_get_order")
