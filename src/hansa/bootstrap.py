@@ -11,6 +11,10 @@ from functools import partial
 
 from hansa import migrations
 from hansa.adapters.payments.manual import ManualPaymentProvider
+from hansa.adapters.webhooks import HttpxWebhookSender
+from hansa.automation import flow_paths
+from hansa.automation.engine import Engine
+from hansa.automation.webhooks import WebhookSender
 from hansa.bus.backends.memory import InProcessTransport
 from hansa.bus.deliveries import DeliveryWorker
 from hansa.bus.dispatcher import Dispatcher, RetryPolicy
@@ -26,6 +30,7 @@ from hansa.config import Settings
 from hansa.db.engine import Database
 from hansa.guards import handlers as guards
 from hansa.guards import messages as guards_msg
+from hansa.guards.price_guard import PriceThresholds
 from hansa.inventory import handlers as inventory
 from hansa.inventory import messages as inventory_msg
 from hansa.kernel.clock import Clock, SystemClock
@@ -36,6 +41,7 @@ from hansa.pricing import handlers as pricing
 from hansa.pricing import messages as pricing_msg
 from hansa.suppliers import handlers as suppliers
 from hansa.suppliers import messages as suppliers_msg
+from hansa.suppliers import price_feed
 
 
 @dataclass
@@ -49,6 +55,8 @@ class Hansa:
     dispatcher: Dispatcher
     transport: Transport
     worker: BusWorker
+    engine: Engine  # automation paths: register them before the worker starts
+    flows: flow_paths.FlowPaths | None = None  # merchant flows (paths defined as data)
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -93,15 +101,25 @@ def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProv
                  partial(orders.place_order, payments=payments, reservation_ttl=ttl))
     bus.register(orders_msg.CapturePayment, partial(orders.capture_payment, payments=payments))
     bus.register(orders_msg.CancelOrder, partial(orders.cancel_order, payments=payments))
+    bus.register(orders_msg.HoldOrder, orders.hold_order)
+    bus.register(orders_msg.ReleaseOrderHold, orders.release_order_hold)
     bus.subscribe(inventory_msg.ReservationExpired, "orders.cancel_unpaid_order",
                   partial(orders.on_reservation_expired, payments=payments))
 
     bus.register(suppliers_msg.RegisterSupplier, suppliers.register_supplier)
+    price_thresholds = PriceThresholds(max_drop=settings.guard_price_max_drop,
+                                       max_rise=settings.guard_price_max_rise)
+    bus.register(suppliers_msg.ApplySupplierPrice, partial(
+        price_feed.apply_supplier_price, thresholds=price_thresholds,
+        cooldown=timedelta(minutes=settings.guard_cooldown_minutes)))
 
     bus.register(guards_msg.EngageKillSwitch, guards.engage_kill_switch)
     bus.register(guards_msg.ReleaseKillSwitch, guards.release_kill_switch)
     bus.register(guards_msg.ResetBreaker, guards.reset_breaker)
     bus.register(guards_msg.SetBreakerDryRun, guards.set_breaker_dry_run)
+    bus.register(guards_msg.ApproveQuarantined, partial(
+        guards.approve_quarantined, appliers={price_feed.FEED_KIND: price_feed.apply_approved}))
+    bus.register(guards_msg.RejectQuarantined, guards.reject_quarantined)
 
 
 def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher) -> Transport:
@@ -120,6 +138,7 @@ def bootstrap(
     retry: RetryPolicy | None = None,
     transport: Transport | None = None,
     payments: PaymentProvider | None = None,
+    webhooks: WebhookSender | None = None,
 ) -> Hansa:
     """Wire a Hansa. `migrate=True` brings the schema to the newest revision first."""
     settings = settings or Settings()
@@ -130,6 +149,8 @@ def bootstrap(
     bus = MessageBus(db, clock)
     payments = payments or ManualPaymentProvider()
     register_handlers(bus, settings, payments)
+    engine = Engine(bus)
+    flows = flow_paths.install(engine, webhooks or HttpxWebhookSender(timeout_seconds=10.0))
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))
@@ -141,4 +162,4 @@ def bootstrap(
     )
     bus.on_commit(lambda _envelopes: worker.wake())
     return Hansa(settings=settings, db=db, clock=clock, bus=bus, dispatcher=dispatcher,
-                 transport=transport, worker=worker)
+                 transport=transport, worker=worker, engine=engine, flows=flows)

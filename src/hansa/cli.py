@@ -12,6 +12,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hansa.config import Settings
+from hansa.heads.cli.guards import guards_app
+from hansa.heads.cli.paths import paths_app
 
 app = typer.Typer(help="Hansa: an engine for algorithmic commerce.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -20,6 +22,8 @@ bus_app = typer.Typer(help="The message bus: dead letters and backlog.", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(seed_app, name="seed")
 app.add_typer(bus_app, name="bus")
+app.add_typer(guards_app, name="guards")
+app.add_typer(paths_app, name="paths")
 console = Console()
 
 DbOption = Annotated[str | None, typer.Option(
@@ -122,6 +126,38 @@ def serve(db: DbOption = None, bus: BusOption = None,
           port: Annotated[int | None, typer.Option()] = None) -> None:
     """Serve the API and run the bus relay in one process."""
     _run_server(_settings(db, bus, host=host, port=port))
+
+
+def run_worker(hansa: object, *, ready: str = "worker ready") -> None:
+    """Run the bus worker (relay and consumers, so paths run) until SIGTERM or SIGINT."""
+    import signal
+    import threading
+
+    from hansa.bootstrap import Hansa
+
+    assert isinstance(hansa, Hansa)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        hansa.engine.arm_schedules()
+        hansa.worker.start()
+        console.print(f"{ready}: {hansa.db.dialect}, {hansa.settings.bus} bus, "
+                      f"{len(hansa.engine.paths)} paths", highlight=False)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        hansa.close()
+    console.print("worker stopped", highlight=False)
+
+
+@app.command()
+def worker(db: DbOption = None, bus: BusOption = None,
+           migrate: Annotated[bool, typer.Option(help="upgrade the schema first")] = True) -> None:
+    """Run the bus worker without the HTTP server; stops cleanly on SIGTERM or SIGINT."""
+    from hansa.bootstrap import bootstrap
+
+    run_worker(bootstrap(_settings(db, bus), migrate=migrate))
 
 
 @app.command()

@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     listing_max_age_seconds: float = Field(
         default=5.0, gt=0, description="the longest any storefront read model is reused"
     )
+    guard_price_max_drop: float = Field(
+        default=0.5, gt=0, lt=1, description="supplier feeds: largest fall per update (0.5 = 50%)"
+    )
+    guard_price_max_rise: float = Field(
+        default=1.0, gt=0, description="supplier feeds: largest rise per update (1.0 = 100%)"
+    )
+    guard_cooldown_minutes: int = Field(
+        default=15, ge=1, description="how long a tripped breaker stays open before half-open"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

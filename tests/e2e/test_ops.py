@@ -11,6 +11,8 @@ from fastapi.routing import APIRoute
 
 from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, ops, storefront
+from hansa.heads.api import guards as guards_api
+from hansa.heads.api import paths as paths_api
 from hansa.heads.web import storefront as web_storefront
 from tests.e2e.merchant import CHANNEL_KEY, make_merchant
 from tests.e2e.server import serving
@@ -84,14 +86,15 @@ def test_openapi_names_every_route_with_a_unique_operation_id(client: httpx.Clie
     operations = [(method.upper(), path, op.get("operationId"))
                   for path, methods in spec["paths"].items() for method, op in methods.items()]
     ids = Counter(op_id for _, _, op_id in operations)
-    routers = (storefront.router, admin.router, ops.router, web_storefront.router)
+    routers = (storefront.router, admin.router, ops.router, web_storefront.router,
+               guards_api.router, paths_api.router)
     routes = {(method, route.path) for router in routers for route in router.routes
               if isinstance(route, APIRoute) and route.include_in_schema
               for method in route.methods}
     assert None not in ids
     assert [op_id for op_id, n in ids.items() if n > 1] == []
     assert {(method, path) for method, path, _ in operations} == routes
-    assert len(operations) == 34
+    assert len(operations) == 34 + 8 + 10  # + guards routes + paths and flows routes
     assert {"store_checkout", "admin_receive_stock", "healthz"} <= set(ids)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hansa import migrations
+from hansa.automation.engine import Engine
 from hansa.bootstrap import Hansa
 from hansa.bus.backends.memory import InProcessTransport
 from hansa.bus.deliveries import DeliveryWorker
@@ -204,6 +205,7 @@ def build_rig(url: str, kind: str, *, clock: VirtualClock | None = None,
     migrations.upgrade(db)
     create_effects_table(db)
     bus = MessageBus(db, clock)
+    engine = Engine(bus)
     dispatcher = Dispatcher(bus, retry)
     stream: str | None = None
     transport: Transport
@@ -219,7 +221,7 @@ def build_rig(url: str, kind: str, *, clock: VirtualClock | None = None,
     worker = BusWorker(Relay(bus, transport), DeliveryWorker(bus, dispatcher), transport)
     bus.on_commit(lambda _envelopes: worker.wake())
     app = Hansa(settings=settings, db=db, clock=clock, bus=bus, dispatcher=dispatcher,
-                transport=transport, worker=worker)
+                transport=transport, worker=worker, engine=engine)
     return BusRig(app=app, clock=clock, kind=kind, stream=stream)
 
 

@@ -65,6 +65,7 @@ class Dispatcher:
                 ).first()
                 if seen is not None:
                     return Attempt(Outcome.DUPLICATE)
+                uow.delivering = envelope
                 consumer.handler(envelope.event(), uow)
                 try:
                     uow.conn.execute(

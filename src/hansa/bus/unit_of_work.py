@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
         self.envelopes: list[Envelope] = []
+        self.delivering: Envelope | None = None  # set by the dispatcher for a consumer's run
 
     def __enter__(self) -> UnitOfWork:
         self._stack = ExitStack()
@@ -72,6 +73,20 @@ class UnitOfWork:
         if self.bus is None:
             raise UnexpectedState("this unit of work has no bus to execute commands with")
         return self.bus.execute(command, uow=self)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undo the block's writes and recorded events if it raises; the transaction goes on."""
+        mark = len(self._pending)
+        nested = self.conn.begin_nested()
+        try:
+            yield
+        except BaseException:
+            if nested.is_active:
+                nested.rollback()
+            del self._pending[mark:]
+            raise
+        nested.commit()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)

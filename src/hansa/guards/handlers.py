@@ -1,12 +1,18 @@
-"""Operator commands on guards: kill switches, breaker resets and dry-run."""
+"""Operator commands on guards: kill switches, breaker resets, dry-run, quarantine decisions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from hansa.bus.unit_of_work import UnitOfWork
-from hansa.guards import breakers, killswitch
+from hansa.guards import breakers, killswitch, quarantine
 from hansa.guards import messages as m
 from hansa.guards.model import validate_scope
-from hansa.kernel.errors import InvalidData, NotFound
+from hansa.kernel.errors import InvalidData, NotFound, UnexpectedState
+
+# Applies an approved entry's payload (the context that quarantined it knows how); keyed by
+# the payload's "kind" and wired in bootstrap, since guards sit below the contexts.
+Applier = Callable[[quarantine.Quarantined, UnitOfWork], None]
 
 
 def engage_kill_switch(cmd: m.EngageKillSwitch, uow: UnitOfWork) -> None:
@@ -36,3 +42,25 @@ def reset_breaker(cmd: m.ResetBreaker, uow: UnitOfWork) -> bool:
 
 def set_breaker_dry_run(cmd: m.SetBreakerDryRun, uow: UnitOfWork) -> None:
     breakers.set_dry_run(uow.conn, cmd.name, cmd.dry_run, uow.now())
+
+
+def approve_quarantined(cmd: m.ApproveQuarantined, uow: UnitOfWork, *,
+                        appliers: Mapping[str, Applier]) -> None:
+    """Apply the input in the same transaction as the decision: both happen or neither."""
+    entry = quarantine.take_pending(uow.conn, cmd.quarantine_id)
+    kind = str(entry.payload.get("kind", ""))
+    applier = appliers.get(kind)
+    if applier is None:
+        raise UnexpectedState(f"no way to apply a quarantined {kind or 'untyped'} input",
+                              code="no_applier", kind=kind)
+    applier(entry, uow)
+    quarantine.decide(uow.conn, entry.id, "approved", cmd.actor, uow.now())
+    uow.record(m.QuarantineDecided(quarantine_id=entry.id, decision="approved",
+                                   actor=cmd.actor))
+
+
+def reject_quarantined(cmd: m.RejectQuarantined, uow: UnitOfWork) -> None:
+    entry = quarantine.take_pending(uow.conn, cmd.quarantine_id)
+    quarantine.decide(uow.conn, entry.id, "rejected", cmd.actor, uow.now())
+    uow.record(m.QuarantineDecided(quarantine_id=entry.id, decision="rejected",
+                                   actor=cmd.actor))

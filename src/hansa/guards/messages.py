@@ -33,6 +33,22 @@ class SetBreakerDryRun(Command):
     dry_run: bool
 
 
+@dataclass(frozen=True, slots=True)
+class ApproveQuarantined(Command):
+    """Apply a quarantined input as it was received, past the detectors."""
+
+    quarantine_id: str
+    actor: str = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class RejectQuarantined(Command):
+    """Discard a quarantined input; the last good value stays in force."""
+
+    quarantine_id: str
+    actor: str = "operator"
+
+
 @dataclass(frozen=True)
 class KillSwitchEngaged(Event):
     context = "guards"

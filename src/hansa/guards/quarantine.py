@@ -47,6 +47,13 @@ def put(conn: Connection, *, source: str, subject_key: str, field: str, value: A
     return quarantine_id
 
 
+def get(conn: Connection, quarantine_id: str) -> Quarantined:
+    row = conn.execute(sa.select(quarantine).where(quarantine.c.id == quarantine_id)).first()
+    if row is None:
+        raise NotFound(f"no quarantined input {quarantine_id}", code="quarantine_not_found")
+    return _view(row)
+
+
 def take_pending(conn: Connection, quarantine_id: str) -> Quarantined:
     """The pending entry, locked for the decision; Conflict if it was decided already."""
     query = sa.select(quarantine).where(quarantine.c.id == quarantine_id)

@@ -26,6 +26,10 @@ def quarantined(conn: Connection, *, status: str | None = "pending",
     return quarantine.entries(conn, status=status, limit=limit)
 
 
+def quarantined_entry(conn: Connection, quarantine_id: str) -> quarantine.Quarantined:
+    return quarantine.get(conn, quarantine_id)
+
+
 def recent_verdicts(conn: Connection, *, guard: str | None = None,
                     limit: int = 100) -> list[dict[str, Any]]:
     query = sa.select(verdicts).order_by(verdicts.c.id.desc()).limit(limit)

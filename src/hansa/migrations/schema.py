@@ -1,5 +1,7 @@
 """Imports every context's store so that `metadata` knows the whole schema (for Alembic)."""
 
+from hansa.automation import flow_store as automation_flow_store
+from hansa.automation import store as automation_store
 from hansa.bus import store as bus_store
 from hansa.catalog import store as catalog_store
 from hansa.channels import store as channels_store
@@ -11,6 +13,8 @@ from hansa.pricing import store as pricing_store
 from hansa.suppliers import store as suppliers_store
 
 __all__ = [
+    "automation_flow_store",
+    "automation_store",
     "bus_store",
     "catalog_store",
     "channels_store",

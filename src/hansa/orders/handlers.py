@@ -161,6 +161,9 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
     priced = []
     for sku, quantity in lines:
         quote = quotes[sku]
+        if quote.unit_price.amount <= 0:  # belt and braces: pricing never quotes <= 0
+            raise Conflict(f"{sku} is quoted at {quote.unit_price.amount} minor units; no order "
+                           "is taken at a price <= 0", code="bad_price", sku=sku)
         priced.append(PricedLine(sku=sku, product_id=products[sku].product_id, quantity=quantity,
                                  list_unit_price=quote.list_unit_price.amount,
                                  unit_price=quote.unit_price.amount,
@@ -217,6 +220,9 @@ def capture_payment(cmd: m.CapturePayment, uow: UnitOfWork, *,
     row = _load(uow, cmd.order_id)
     if row.payment_status == PaymentStatus.CAPTURED.value:
         return
+    if row.hold_reason is not None:
+        raise Conflict(f"order {row.number} is on hold: {row.hold_reason}", code="order_on_hold",
+                       order_id=row.id)
     status = transition(OrderStatus(row.status), OrderStatus.PAID)
     # Confirm first: a hold that already expired refuses, before any money is taken.
     uow.execute(ConfirmReservation(reference=row.id))
@@ -224,6 +230,25 @@ def capture_payment(cmd: m.CapturePayment, uow: UnitOfWork, *,
     store.set_status(uow.conn, row.id, uow.now(), status=status.value,
                      payment_status=result.status.value)
     uow.record(m.OrderPaid(order_id=row.id, amount=row.total, currency=row.currency))
+
+
+def hold_order(cmd: m.HoldOrder, uow: UnitOfWork) -> str | None:
+    row = _load(uow, cmd.order_id)
+    reason = cmd.reason.strip()[:300]
+    if not reason:
+        raise InvalidData("a hold needs a reason", code="hold_reason_required")
+    if row.hold_reason != reason:
+        store.set_status(uow.conn, row.id, uow.now(), hold_reason=reason)
+        uow.record(m.OrderHeld(order_id=row.id, reason=reason))
+    return row.hold_reason
+
+
+def release_order_hold(cmd: m.ReleaseOrderHold, uow: UnitOfWork) -> str | None:
+    row = _load(uow, cmd.order_id)
+    if row.hold_reason is not None:
+        store.set_status(uow.conn, row.id, uow.now(), hold_reason=None)
+        uow.record(m.OrderHoldReleased(order_id=row.id))
+    return row.hold_reason
 
 
 def cancel_order(cmd: m.CancelOrder, uow: UnitOfWork, *, payments: PaymentProvider) -> None:

@@ -47,6 +47,40 @@ class CancelOrder(Command):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class HoldOrder(Command):
+    """Hold an order: payment capture is refused while it is held. Returns the previous reason."""
+
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseOrderHold(Command):
+    """Lift an order's hold (nothing happens if it is not held). Returns the reason it had."""
+
+    order_id: str
+
+
+@dataclass(frozen=True)
+class OrderHeld(Event):
+    context = "orders"
+    order_id: str
+    reason: str
+
+    def subject(self) -> str:
+        return self.order_id
+
+
+@dataclass(frozen=True)
+class OrderHoldReleased(Event):
+    context = "orders"
+    order_id: str
+
+    def subject(self) -> str:
+        return self.order_id
+
+
 @dataclass(frozen=True)
 class OrderPlaced(Event):
     context = "orders"

@@ -73,3 +73,12 @@ def order_for_key(conn: Connection, channel_id: str, key: str) -> str | None:
     return conn.execute(sa.select(store.idempotency_keys.c.order_id).where(
         store.idempotency_keys.c.channel_id == channel_id,
         store.idempotency_keys.c.key == key)).scalar_one_or_none()
+
+
+def hold_reason(conn: Connection, order_id: str) -> str | None:
+    """Why an order is held, or None when it is not."""
+    row = conn.execute(sa.select(store.orders.c.hold_reason)
+                       .where(store.orders.c.id == order_id)).first()
+    if row is None:
+        raise NotFound(f"no order {order_id}", code="order_not_found")
+    return row.hold_reason

@@ -49,6 +49,7 @@ orders = sa.Table(
     sa.Column("placed_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("cancel_reason", sa.String(300)),
+    sa.Column("hold_reason", sa.String(300)),  # set while held: capture is refused
 )
 
 order_lines = sa.Table(

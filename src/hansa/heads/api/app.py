@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from hansa import __version__
 from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, errors, ops, storefront
+from hansa.heads.api import guards as guards_api
+from hansa.heads.api import paths as paths_api
 from hansa.heads.api.deps import ReadModels
 from hansa.heads.api.responses import Json
 from hansa.heads.web import storefront as web_storefront
@@ -25,6 +27,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         read_models.feed.start()
         if run_worker:
+            hansa.engine.arm_schedules()
             hansa.worker.start()
         try:
             yield
@@ -46,6 +49,8 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     errors.install(app)
     app.include_router(storefront.router)
     app.include_router(admin.router)
+    app.include_router(guards_api.router)
+    app.include_router(paths_api.router)
     app.include_router(ops.router)
     app.include_router(web_storefront.router)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)

@@ -1,0 +1,254 @@
+"""Runs a path's steps: one step (or one compensation) per unit of work, guarded, resumable.
+
+Each handler locks the run row and acts only when the event names the run's current step
+(`step_cursor`) in the right state, so a redelivered or duplicated event does nothing. The
+step's command runs in the handler's transaction (inside a savepoint), together with the
+step's status change and the event for the next step: a crash anywhere resumes from the
+outbox, and a step's database effects happen once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hansa.automation import store
+from hansa.automation.messages import (
+    CancelRun,
+    PathCompensationDue,
+    PathRunBlocked,
+    PathRunFinished,
+    PathStepDue,
+    ResumeRun,
+)
+from hansa.automation.model import (
+    Decision,
+    Path,
+    RunStatus,
+    StepSpec,
+    StepStatus,
+    Wait,
+    WaitUntil,
+    compensation_order,
+    idempotency_key,
+    wait_due,
+)
+from hansa.automation.steps import CommandRegistry, plain
+from hansa.bus.unit_of_work import UnitOfWork
+from hansa.guards import breakers, killswitch
+from hansa.guards.model import Verdict, path_scope
+from hansa.kernel.errors import Conflict, NotFound
+from hansa.kernel.ids import new_id
+from hansa.kernel.messages import Event
+
+# The database itself failed (lost connection, deadlock, serialisation failure, locked file):
+# not the step's fault. These propagate, the whole unit of work rolls back and the bus retries.
+INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError,
+                                                      sa.exc.InterfaceError)
+_ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
+
+
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+
+
+def with_key(command: Any, key: str) -> Any:
+    """Hand the step's idempotency key to commands that take one (for external side effects)."""
+    names = {f.name for f in dataclasses.fields(command)} if dataclasses.is_dataclass(
+        command) else set()
+    if "idempotency_key" in names and not command.idempotency_key:
+        return dataclasses.replace(command, idempotency_key=key)
+    return command
+
+
+class StepRunner:
+    """The bus consumers of `PathStepDue` and `PathCompensationDue`, and the run commands."""
+
+    def __init__(self, commands: CommandRegistry) -> None:
+        self.commands = commands
+
+    # a run begins ---------------------------------------------------------------------------
+    def start(self, uow: UnitOfWork, path: Path, event: Event, decision: Decision,
+              trigger_id: str | None, timing: dict[str, float]) -> str:
+        """Record the run and its planned steps; the first step is due at once."""
+        run_id, now = new_id(), uow.now()
+        planned = [self._plan(run_id, i, spec) for i, spec in enumerate(decision.steps)]
+        if not decision.act:
+            planned = []
+        status = (RunStatus.PENDING if planned
+                  else RunStatus.COMPLETED if decision.act else RunStatus.SKIPPED)
+        store.insert_run(uow.conn, {
+            "id": run_id, "path": path.name, "trigger_id": trigger_id,
+            "trigger_type": event.event_type(), "trigger_data": plain(event.payload()),
+            "status": status.value, "step_cursor": 0, "inputs": plain(decision.inputs),
+            "reasons": list(decision.reasons), "guards": path.guards, "verdicts": [],
+            "error": None, "timing": timing, "started_at": now, "updated_at": now,
+            "finished_at": None if planned else now}, planned)
+        if planned:
+            uow.record(PathStepDue(run_id=run_id, index=0))
+        else:
+            uow.record(PathRunFinished(run_id=run_id, path=path.name, status=status.value))
+        return run_id
+
+    def _plan(self, run_id: str, index: int, spec: StepSpec) -> dict[str, Any]:
+        command_type, command = self.commands.encode(spec.command)
+        comp_type, comp = (None, None) if spec.compensation is None else self.commands.encode(
+            spec.compensation)
+        return {"run_id": run_id, "step_index": index, "name": spec.name,
+                "command_type": command_type, "command": command,
+                "compensation_type": comp_type, "compensation": comp,
+                "idempotency_key": idempotency_key(run_id, index),
+                "status": StepStatus.PLANNED.value, "attempts": 0}
+
+    # forward steps --------------------------------------------------------------------------
+    def on_step_due(self, event: PathStepDue, uow: UnitOfWork) -> None:
+        run = self._lock(uow, event.run_id)
+        if RunStatus(run.status) not in _ACTIVE or run.step_cursor != event.index:
+            return  # a duplicate, or the run moved on (blocked, cancelled, finished)
+        step = store.step(uow.conn, run.id, event.index)
+        assert step is not None
+        now = uow.now()
+        if not self._guarded(uow, run, event.index, now):
+            return
+        action = self.commands.decode(step.command_type, step.command)
+        if isinstance(action, Wait | WaitUntil):
+            due = step.due_at or wait_due(action, now)
+            if due > now:
+                if step.status == StepStatus.PLANNED:
+                    store.update_step(uow.conn, run.id, event.index, due_at=due,
+                                      status=StepStatus.WAITING.value, started_at=now)
+                    store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value,
+                                     updated_at=now)
+                    uow.record(PathStepDue(run_id=run.id, index=event.index), deliver_at=due)
+                return  # still waiting: its timer is on the way
+            result: Any = {"waited_until": due.isoformat()}
+            elapsed = 0.0
+        else:
+            store.update_step(uow.conn, run.id, event.index, started_at=step.started_at or now,
+                              attempts=step.attempts + 1)
+            started = time.perf_counter()
+            try:
+                with uow.savepoint():
+                    result = uow.execute(with_key(action, step.idempotency_key))
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as exc:  # the step failed: undo what came before it
+                error = _error_text(exc)
+                store.update_step(uow.conn, run.id, event.index, status=StepStatus.FAILED.value,
+                                  error=error, finished_at=now)
+                self._compensate(uow, run, below=event.index,
+                                 error=f"step {event.index} ({step.name}) failed: {error}")
+                return
+            elapsed = (time.perf_counter() - started) * 1000
+        store.update_step(uow.conn, run.id, event.index, status=StepStatus.COMPLETED.value,
+                          result=plain(result), finished_at=now, elapsed_ms=elapsed,
+                          started_at=step.started_at or now)
+        self._advance(uow, run, event.index + 1, now)
+
+    def _advance(self, uow: UnitOfWork, run: sa.Row[Any], index: int, now: datetime) -> None:
+        if index < store.step_count(uow.conn, run.id):
+            store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value,
+                             step_cursor=index, updated_at=now)
+            uow.record(PathStepDue(run_id=run.id, index=index))
+            return
+        store.finish_run(uow.conn, run.id, RunStatus.COMPLETED, now, step_cursor=index)
+        uow.record(PathRunFinished(run_id=run.id, path=run.path,
+                                   status=RunStatus.COMPLETED.value))
+
+    def _guarded(self, uow: UnitOfWork, run: sa.Row[Any], index: int, now: datetime) -> bool:
+        """Ask the kill switches and breakers; a blocking verdict freezes the run."""
+        verdicts = [killswitch.check(uow.conn, [path_scope(run.path)])]
+        verdicts += [breakers.gate(uow.conn, name, now) for name in run.guards]
+        key = idempotency_key(run.id, index)
+        for verdict in verdicts:
+            if not verdict.allowed:
+                breakers.log_verdict(uow.conn, verdict, key, now)
+        stamp = {"step": index, "at": now.isoformat()}
+        log = [*run.verdicts, *({**stamp, **v.as_dict()} for v in verdicts)]
+        blocking: Verdict | None = next((v for v in verdicts if v.blocks), None)
+        if blocking is None:
+            store.update_run(uow.conn, run.id, verdicts=log)
+            return True
+        store.update_run(uow.conn, run.id, verdicts=log, status=RunStatus.BLOCKED.value,
+                         error=blocking.reason, updated_at=now)
+        uow.record(PathRunBlocked(run_id=run.id, path=run.path, index=index,
+                                  reason=blocking.reason))
+        return False
+
+    # compensation ---------------------------------------------------------------------------
+    def _compensate(self, uow: UnitOfWork, run: sa.Row[Any], *, below: int, error: str) -> None:
+        """Undo the completed steps under `below`, newest first, one unit of work each."""
+        order = compensation_order(store.undoable(uow.conn, run.id), below)
+        now = uow.now()
+        if not order:
+            store.finish_run(uow.conn, run.id, RunStatus.FAILED, now, error=error)
+            uow.record(PathRunFinished(run_id=run.id, path=run.path,
+                                       status=RunStatus.FAILED.value))
+            return
+        store.update_run(uow.conn, run.id, status=RunStatus.COMPENSATING.value,
+                         step_cursor=order[0], error=error, updated_at=now)
+        uow.record(PathCompensationDue(run_id=run.id, index=order[0]))
+
+    def on_compensation_due(self, event: PathCompensationDue, uow: UnitOfWork) -> None:
+        run = self._lock(uow, event.run_id)
+        if run.status != RunStatus.COMPENSATING or run.step_cursor != event.index:
+            return  # a duplicate
+        step = store.step(uow.conn, run.id, event.index)
+        assert step is not None and step.compensation_type is not None
+        now = uow.now()
+        if step.status == StepStatus.COMPLETED:
+            undo = self.commands.decode(step.compensation_type, step.compensation)
+            try:
+                with uow.savepoint():
+                    uow.execute(with_key(undo, f"{step.idempotency_key}:undo"))
+                store.update_step(uow.conn, run.id, event.index, compensated_at=now,
+                                  status=StepStatus.COMPENSATED.value)
+            except INFRASTRUCTURE_ERRORS:
+                raise
+            except Exception as exc:  # recorded; the other steps are still undone
+                store.update_step(uow.conn, run.id, event.index, error=_error_text(exc),
+                                  status=StepStatus.COMPENSATION_FAILED.value)
+        order = compensation_order(store.undoable(uow.conn, run.id), event.index)
+        if order:
+            store.update_run(uow.conn, run.id, step_cursor=order[0], updated_at=now)
+            uow.record(PathCompensationDue(run_id=run.id, index=order[0]))
+            return
+        failed = store.any_compensation_failed(uow.conn, run.id)
+        final = RunStatus.FAILED if failed else RunStatus.COMPENSATED
+        store.finish_run(uow.conn, run.id, final, now)
+        uow.record(PathRunFinished(run_id=run.id, path=run.path, status=final.value))
+
+    # operators ------------------------------------------------------------------------------
+    def resume(self, command: ResumeRun, uow: UnitOfWork) -> None:
+        run = self._lock(uow, command.run_id)
+        if run.status != RunStatus.BLOCKED:
+            raise Conflict(f"run {run.id} is {run.status}; only a blocked run resumes",
+                           code="run_not_blocked")
+        store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value, error=None,
+                         updated_at=uow.now())
+        uow.record(PathStepDue(run_id=run.id, index=run.step_cursor))
+
+    def cancel(self, command: CancelRun, uow: UnitOfWork) -> None:
+        run = self._lock(uow, command.run_id)
+        status = RunStatus(run.status)
+        if status.finished or status is RunStatus.COMPENSATING:
+            raise Conflict(f"run {run.id} is {run.status} already", code="run_finished")
+        step = store.step(uow.conn, run.id, run.step_cursor)
+        if step is not None and step.status == StepStatus.WAITING:
+            store.update_step(uow.conn, run.id, run.step_cursor, finished_at=uow.now(),
+                              status=StepStatus.CANCELLED.value)
+        self._compensate(uow, run, below=run.step_cursor,
+                         error=f"cancelled by {command.actor}: {command.reason}")
+
+    @staticmethod
+    def _lock(uow: UnitOfWork, run_id: str) -> sa.Row[Any]:
+        run = store.lock_run(uow.conn, run_id)
+        if run is None:
+            raise NotFound(f"no automation run {run_id}", code="run_not_found")
+        return run
+

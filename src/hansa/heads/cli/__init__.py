@@ -1,0 +1,1 @@
+"""Command-line heads: Typer sub-apps mounted by `hansa.cli`."""
