@@ -221,10 +221,16 @@ def publish(app: Hansa, *events: Event) -> list[str]:
     return [envelope.id for envelope in uow.envelopes]
 
 
-def redeliver_everything(app: Hansa) -> int:
-    """Queue every event ever relayed for its consumers again, under the same event ids."""
+def outbox_position(app: Hansa) -> int:
+    with app.db.read() as conn:
+        return int(conn.execute(sa.select(sa.func.max(outbox.c.position))).scalar() or 0)
+
+
+def redeliver_everything(app: Hansa, since: int = 0) -> int:
+    """Queue every event relayed after position `since` again, under the same event ids."""
     with app.db.write() as conn:
-        rows = list(conn.execute(sa.select(outbox).where(outbox.c.relayed_at.is_not(None))))
+        rows = list(conn.execute(sa.select(outbox).where(
+            outbox.c.relayed_at.is_not(None), outbox.c.position > since)))
         for row in rows:
             envelope = Envelope(id=row.event_id, type=row.type, subject=row.subject,
                                 time=row.time, data=row.data)
@@ -234,13 +240,14 @@ def redeliver_everything(app: Hansa) -> int:
     return len(rows)
 
 
-def duplicate_step_events(app: Hansa) -> int:
-    """Record a fresh copy (new event id) of every step and compensation event so far."""
+def duplicate_step_events(app: Hansa, since: int = 0) -> int:
+    """Record a fresh copy (new event id) of every step and compensation event after `since`."""
     types = {PathStepDue.event_type(): PathStepDue,
              PathCompensationDue.event_type(): PathCompensationDue}
     with app.db.read() as conn:
         rows = list(conn.execute(sa.select(outbox.c.type, outbox.c.data)
-                                 .where(outbox.c.type.in_(list(types)))))
+                                 .where(outbox.c.type.in_(list(types)),
+                                        outbox.c.position > since)))
     with app.bus.uow() as uow:
         for row in rows:
             uow.record(types[row.type](**row.data))

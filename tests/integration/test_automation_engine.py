@@ -24,7 +24,7 @@ from tests.integration.automation_helpers import (
 
 from hansa.automation import queries
 from hansa.automation.messages import CancelRun, ResumeRun
-from hansa.automation.model import After, Decision, Path, StepSpec
+from hansa.automation.model import After, Decision, Path, Schedule, StepSpec
 from hansa.automation.store import edges
 from hansa.bootstrap import Hansa, bootstrap
 from hansa.bus.dead_letters import list_dead_letters
@@ -338,3 +338,22 @@ def test_a_step_whose_command_type_the_path_did_not_declare_is_refused(hansa: Ha
     assert letter.consumer == "automation.rogue" and letter.terminal
     assert "DoEffect is not allowed in automation steps" in letter.error
     assert run_count(hansa, "rogue") == 0
+
+
+def test_a_scheduled_slot_whose_policy_raises_is_a_failed_run_and_the_schedule_goes_on(
+        hansa: Hansa, clock: VirtualClock) -> None:
+    def broken(inputs: dict[str, object]) -> Decision:
+        raise ValueError(f"no data for {inputs['slot']}")
+
+    install(hansa, Path(name="hourly", trigger=Schedule(timedelta(hours=1)), policy=broken))
+    hansa.engine.arm_schedules()
+    for _ in range(2):
+        clock.advance(timedelta(hours=1))
+        drain(hansa)
+
+    with hansa.db.read() as conn:
+        failed = queries.runs(conn, path="hourly", status="failed")
+    assert [r.error for r in failed] == [
+        "ValueError: no data for 2026-01-05T11:00:00+00:00",
+        "ValueError: no data for 2026-01-05T10:00:00+00:00"]
+    assert list_dead_letters(hansa.bus) == []

@@ -3,6 +3,13 @@
 A trigger is handled in one unit of work: evaluate the condition (edge-triggered per key
 where the path says so), gather the inputs, let the pure policy decide, then record the run,
 its planned steps and the first `PathStepDue`. The `StepRunner` takes it from there.
+
+What gets recorded: a false condition (or an edge that did not cross) records no run, only
+the edge state; a policy that decides not to act records a `skipped` run with its reasons.
+A condition or policy that raises rolls the trigger back: the bus retries it and then
+dead-letters it (replayable once the path is fixed). A scheduled slot cannot be replayed
+(the schedule has moved on), so there the error becomes a `failed` run and the schedule
+re-arms all the same.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from hansa.automation.messages import (
     ResumeRun,
 )
 from hansa.automation.model import After, Decision, Path, Schedule, edge_fires
-from hansa.automation.runner import StepRunner
+from hansa.automation.runner import INFRASTRUCTURE_ERRORS, StepRunner, error_text
 from hansa.automation.steps import CommandRegistry
 from hansa.bus.messagebus import MessageBus
 from hansa.bus.unit_of_work import UnitOfWork
@@ -170,7 +177,13 @@ class Engine:
         if row is None or row.next_at != slot:
             return  # a slot that fired already
         trigger_id = uow.delivering.id if uow.delivering is not None else None
-        self.fire(uow, path, event, trigger_id)
+        try:
+            with uow.savepoint():
+                self.fire(uow, path, event, trigger_id)
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:  # audit the slot as a failed run; the schedule keeps ticking
+            self.runner.start_failed(uow, path, event, trigger_id, error_text(exc), {})
         next_at = path.trigger.after(slot, uow.now())
         store.move_schedule(uow.conn, path.name, next_at)
         uow.record(PathScheduleDue(path=path.name, slot=next_at.isoformat()), deliver_at=next_at)

@@ -53,7 +53,7 @@ INFRASTRUCTURE_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError,
 _ACTIVE = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
 
 
@@ -76,24 +76,38 @@ class StepRunner:
     def start(self, uow: UnitOfWork, path: Path, event: Event, decision: Decision,
               trigger_id: str | None, timing: dict[str, float]) -> str:
         """Record the run and its planned steps; the first step is due at once."""
-        run_id, now = new_id(), uow.now()
-        planned = [self._plan(run_id, i, spec) for i, spec in enumerate(decision.steps)]
-        if not decision.act:
-            planned = []
+        run_id = new_id()
+        planned = ([self._plan(run_id, i, spec) for i, spec in enumerate(decision.steps)]
+                   if decision.act else [])
         status = (RunStatus.PENDING if planned
                   else RunStatus.COMPLETED if decision.act else RunStatus.SKIPPED)
+        self._insert(uow, run_id, path, event, trigger_id, status, timing, planned,
+                     inputs=plain(decision.inputs), reasons=list(decision.reasons))
+        if planned:
+            uow.record(PathStepDue(run_id=run_id, index=0))
+        return run_id
+
+    def start_failed(self, uow: UnitOfWork, path: Path, event: Event, trigger_id: str | None,
+                     error: str, timing: dict[str, float]) -> str:
+        """Record a run whose condition or policy raised: audited, and the trigger is consumed."""
+        run_id = new_id()
+        self._insert(uow, run_id, path, event, trigger_id, RunStatus.FAILED, timing, [],
+                     error=error)
+        return run_id
+
+    def _insert(self, uow: UnitOfWork, run_id: str, path: Path, event: Event,
+                trigger_id: str | None, status: RunStatus, timing: dict[str, float],
+                planned: list[dict[str, Any]], **values: Any) -> None:
+        now = uow.now()
         store.insert_run(uow.conn, {
             "id": run_id, "path": path.name, "trigger_id": trigger_id,
             "trigger_type": event.event_type(), "trigger_data": plain(event.payload()),
-            "status": status.value, "step_cursor": 0, "inputs": plain(decision.inputs),
-            "reasons": list(decision.reasons), "guards": path.guards, "verdicts": [],
-            "error": None, "timing": timing, "started_at": now, "updated_at": now,
-            "finished_at": None if planned else now}, planned)
-        if planned:
-            uow.record(PathStepDue(run_id=run_id, index=0))
-        else:
+            "status": status.value, "step_cursor": 0, "inputs": {}, "reasons": [],
+            "guards": path.guards, "verdicts": [], "error": None, "timing": timing,
+            "started_at": now, "updated_at": now, "finished_at": None if planned else now,
+            **values}, planned)
+        if not planned:
             uow.record(PathRunFinished(run_id=run_id, path=path.name, status=status.value))
-        return run_id
 
     def _plan(self, run_id: str, index: int, spec: StepSpec) -> dict[str, Any]:
         command_type, command = self.commands.encode(spec.command)
@@ -113,19 +127,20 @@ class StepRunner:
         step = store.step(uow.conn, run.id, event.index)
         assert step is not None
         now = uow.now()
+        if step.status == StepStatus.WAITING and step.due_at > now:
+            return  # an early copy: the step's timer is on the way
         if not self._guarded(uow, run, event.index, now):
             return
         action = self.commands.decode(step.command_type, step.command)
         if isinstance(action, Wait | WaitUntil):
             due = step.due_at or wait_due(action, now)
             if due > now:
-                if step.status == StepStatus.PLANNED:
-                    store.update_step(uow.conn, run.id, event.index, due_at=due,
-                                      status=StepStatus.WAITING.value, started_at=now)
-                    store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value,
-                                     updated_at=now)
-                    uow.record(PathStepDue(run_id=run.id, index=event.index), deliver_at=due)
-                return  # still waiting: its timer is on the way
+                store.update_step(uow.conn, run.id, event.index, due_at=due,
+                                  status=StepStatus.WAITING.value, started_at=now)
+                store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value,
+                                 updated_at=now)
+                uow.record(PathStepDue(run_id=run.id, index=event.index), deliver_at=due)
+                return
             result: Any = {"waited_until": due.isoformat()}
             elapsed = 0.0
         else:
@@ -138,7 +153,7 @@ class StepRunner:
             except INFRASTRUCTURE_ERRORS:
                 raise
             except Exception as exc:  # the step failed: undo what came before it
-                error = _error_text(exc)
+                error = error_text(exc)
                 store.update_step(uow.conn, run.id, event.index, status=StepStatus.FAILED.value,
                                   error=error, finished_at=now)
                 self._compensate(uow, run, below=event.index,
@@ -211,7 +226,7 @@ class StepRunner:
             except INFRASTRUCTURE_ERRORS:
                 raise
             except Exception as exc:  # recorded; the other steps are still undone
-                store.update_step(uow.conn, run.id, event.index, error=_error_text(exc),
+                store.update_step(uow.conn, run.id, event.index, error=error_text(exc),
                                   status=StepStatus.COMPENSATION_FAILED.value)
         order = compensation_order(store.undoable(uow.conn, run.id), event.index)
         if order:
