@@ -264,6 +264,8 @@ def print_report(console: Console, result: dict[str, Any]) -> None:
         delays.add_row(name, f"{row['detected']}/{row['trials']}",
                        str(row["missed_within_horizon"]), delay, json.dumps(row["caught_by"]))
     console.print(delays)
+    if not result["sweep"]:
+        return
     margin = Table("z above", "z below", "false trips", "feed batches with a trip",
                    "feed updates frozen", title="Neighbouring thresholds (defaults: "
                    f"{result['thresholds']['z_above']:g} / {result['thresholds']['z_below']:g})")

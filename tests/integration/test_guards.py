@@ -40,8 +40,7 @@ BAD_ROWS = {
     "zero": (0, "positive", "price 0: value 0 is not > 0"),
     "95% drop": (125, "max_change", "price 125: drop of 95.0% against the last good value "
                                     "2500 exceeds the 50% bound"),
-    "blank": (None, "blank", "price blank: the field is blank; the last good value 2500 "
-                             "stays in force"),
+    "blank": (None, "blank", "price is blank; the last good value 2500 stays in force"),
 }
 
 

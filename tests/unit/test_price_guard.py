@@ -23,8 +23,8 @@ def test_the_three_canonical_failures_are_refused_with_precise_reasons() -> None
     assert _check(0) == (False, "positive", "price 0: value 0 is not > 0")
     assert _check(125) == (False, "max_change", "price 125: drop of 95.0% against the last good "
                                                 "value 2500 exceeds the 50% bound")
-    assert _check(None) == (False, "blank", "price blank: the field is blank; the last good "
-                                            "value 2500 stays in force")
+    assert _check(None) == (False, "blank", "price is blank; the last good value 2500 stays "
+                                            "in force")
 
 
 def test_a_spike_beyond_the_rise_bound_is_refused() -> None:

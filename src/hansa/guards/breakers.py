@@ -49,11 +49,17 @@ def ensure(conn: Connection, name: str, at: datetime, *,
 def gate(conn: Connection, name: str, now: datetime) -> Verdict:
     """Before acting: an open breaker blocks (unless dry-run); closed and half-open let through."""
     breaker = load(conn, name)
-    if breaker is None or breaker.current_state(now) is not BreakerState.OPEN:
-        return Verdict(guard=name, allowed=True)
-    return Verdict(guard=name, allowed=False, detector="open_breaker", dry_run=breaker.dry_run,
-                   reason=f"breaker {name} is open since {breaker.opened_at:%Y-%m-%d %H:%M} "
-                          f"UTC: {breaker.reason}")
+    return Verdict(guard=name, allowed=True) if breaker is None else gate_of(breaker, now)
+
+
+def gate_of(breaker: Breaker, now: datetime) -> Verdict:
+    """`gate` for a breaker already loaded (and locked) by the caller."""
+    if breaker.current_state(now) is not BreakerState.OPEN:
+        return Verdict(guard=breaker.name, allowed=True)
+    return Verdict(guard=breaker.name, allowed=False, detector="open_breaker",
+                   dry_run=breaker.dry_run,
+                   reason=f"breaker {breaker.name} is open since "
+                          f"{breaker.opened_at:%Y-%m-%d %H:%M} UTC: {breaker.reason}")
 
 
 def trip(conn: Connection, name: str, verdict: Verdict, at: datetime) -> Breaker:

@@ -41,10 +41,10 @@ class PriceThresholds:
 DEFAULT_THRESHOLDS = PriceThresholds()
 
 
-def _refusal(verdict: Verdict, field: str, value: int | None, last_good: int | None,
+def _refusal(verdict: Verdict, field: str, value: int, last_good: int | None,
              reason: str) -> Verdict:
     return Verdict(guard=verdict.guard, allowed=False, detector=verdict.detector,
-                   reason=f"{field} {'blank' if value is None else value}: {reason}",
+                   reason=f"{field} {value}: {reason}",
                    details=verdict.details | {"field": field, "last_good": last_good})
 
 
@@ -71,9 +71,9 @@ def check_price(value: int | None, *, last_good: int | None, history: Sequence[f
                 thresholds: PriceThresholds = DEFAULT_THRESHOLDS) -> Verdict:
     """The verdict on one inbound price or cost in minor units; the first refusal wins."""
     if value is None:
-        blank = Verdict(guard=guard, allowed=False, detector="blank", details={"value": None})
-        return _refusal(blank, field, value, last_good,
-                        f"the field is blank; the last good value {last_good} stays in force")
+        return Verdict(guard=guard, allowed=False, detector="blank",
+                       reason=f"{field} is blank; the last good value {last_good} stays in force",
+                       details={"value": None, "field": field, "last_good": last_good})
     for verdict in (
         detectors.positive(value, guard=guard),
         detectors.max_change(value, last_good, max_drop=thresholds.max_drop,

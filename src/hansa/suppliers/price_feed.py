@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.guards import breakers, killswitch, quarantine, samples
 from hansa.guards import messages as alerts
-from hansa.guards.model import Verdict, feed_scope
+from hansa.guards.model import BreakerState, Verdict, feed_scope
 from hansa.guards.price_guard import DEFAULT_THRESHOLDS, PriceThresholds, check_price
 from hansa.kernel.errors import Conflict, InvalidData, NotFound
 from hansa.pricing import queries as pricing
@@ -68,20 +68,23 @@ def _load_row(uow: UnitOfWork, code: str, price_list_id: str, sku: str, currency
               values: dict[str, int | None]) -> _Row:
     if not values or any(f not in FIELDS for f in values):
         raise InvalidData(f"a price feed carries {' and/or '.join(FIELDS)}", code="invalid_fields")
-    if uow.conn.execute(sa.select(store.suppliers.c.id)
-                        .where(store.suppliers.c.code == code)).first() is None:
-        raise NotFound(f"no supplier {code}", code="supplier_not_found")
     price_list = pricing.price_list(uow.conn, price_list_id)
     try:
         tiers = pricing.tiers(uow.conn, price_list.id, sku)
     except NotFound:
         tiers = ()
-    cost = pricing.costs(uow.conn, [sku]).get(sku)
+    cost = pricing.costs(uow.conn, [sku]).get(sku) if "cost" in values else None
     base = next((t.amount for t in tiers if t.min_quantity == 1), None)
     return _Row(code=code, price_list_id=price_list.id, sku=sku, currency=currency,
                 values=values, list_currency=price_list.currency, tiers=tiers,
                 cost_currency=None if cost is None else cost.currency,
                 last_good={"price": base, "cost": None if cost is None else cost.amount})
+
+
+def _known_supplier(uow: UnitOfWork, code: str) -> None:
+    if uow.conn.execute(sa.select(store.suppliers.c.id)
+                        .where(store.suppliers.c.code == code)).first() is None:
+        raise NotFound(f"no supplier {code}", code="supplier_not_found")
 
 
 def _currency_refusal(row: _Row, field: str, guard: str) -> Verdict | None:
@@ -150,10 +153,12 @@ def apply_supplier_price(cmd: ApplySupplierPrice, uow: UnitOfWork, *,
                     cmd.sku.strip().upper(), cmd.currency.strip().upper(),
                     {f: cmd.amount if f == "price" else cmd.cost for f in fields})
     conn, now, name = uow.conn, uow.now(), breaker_name(row.code)
-    breakers.ensure(conn, name, now, cooldown=cooldown)
-    breaker = breakers.load(conn, name, lock=True)  # one feed's rows apply one at a time
-    assert breaker is not None
-    for gate in (killswitch.check(conn, [feed_scope(row.code)]), breakers.gate(conn, name, now)):
+    # Locked: one feed's rows apply one at a time (the insert of a new breaker locks it too).
+    breaker = breakers.load(conn, name, lock=True)
+    if breaker is None:  # the feed's first row: a breaker only for a supplier that exists
+        _known_supplier(uow, row.code)
+        breaker = breakers.ensure(conn, name, now, cooldown=cooldown)
+    for gate in (killswitch.check(conn, [feed_scope(row.code)]), breakers.gate_of(breaker, now)):
         if not gate.allowed:
             breakers.log_verdict(conn, gate, row.sku, now)
         if gate.blocks:
@@ -172,7 +177,8 @@ def apply_supplier_price(cmd: ApplySupplierPrice, uow: UnitOfWork, *,
         if verdict.blocks:
             return FeedResult(False, _quarantine(uow, row, cmd, verdict), verdict)
     _apply(uow, row, {f: v for f, v in row.values.items() if v is not None})
-    if breakers.record_success(conn, name, now):
+    half_open = breaker.current_state(now) is BreakerState.HALF_OPEN
+    if half_open and breakers.record_success(conn, name, now):
         uow.record(alerts.BreakerClosed(breaker=name, how="recovered"))
     return FeedResult(True, None, verdict)
 
