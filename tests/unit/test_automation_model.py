@@ -83,7 +83,8 @@ def test_decisions_carry_their_reasons_inputs_and_steps() -> None:
 
 def test_finished_run_states() -> None:
     assert {s for s in RunStatus if s.finished} == {
-        RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.COMPENSATED, RunStatus.SKIPPED}
+        RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.COMPENSATED, RunStatus.SKIPPED,
+        RunStatus.CANCELLED}
 
 
 def test_the_idempotency_key_names_run_and_step() -> None:

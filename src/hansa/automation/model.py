@@ -29,13 +29,15 @@ class RunStatus(enum.StrEnum):
     COMPENSATED = "compensated"
     BLOCKED = "blocked"  # a kill switch or breaker froze it; resume or cancel
     SKIPPED = "skipped"  # the policy decided not to act
+    CANCELLED = "cancelled"  # an operator stopped it before any step had acted
 
     @property
     def finished(self) -> bool:
         return self in _FINISHED
 
 
-_FINISHED = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.COMPENSATED, RunStatus.SKIPPED}
+_FINISHED = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.COMPENSATED, RunStatus.SKIPPED,
+             RunStatus.CANCELLED}
 
 
 class StepStatus(enum.StrEnum):

@@ -196,14 +196,17 @@ class StepRunner:
         return False
 
     # compensation ---------------------------------------------------------------------------
-    def _compensate(self, uow: UnitOfWork, run: sa.Row[Any], *, below: int, error: str) -> None:
-        """Undo the completed steps under `below`, newest first, one unit of work each."""
+    def _compensate(self, uow: UnitOfWork, run: sa.Row[Any], *, below: int, error: str,
+                    nothing_done: RunStatus = RunStatus.FAILED) -> None:
+        """Undo the completed steps under `below`, newest first, one unit of work each.
+
+        With nothing to undo the run ends at once as `nothing_done`.
+        """
         order = compensation_order(store.undoable(uow.conn, run.id), below)
         now = uow.now()
         if not order:
-            store.finish_run(uow.conn, run.id, RunStatus.FAILED, now, error=error)
-            uow.record(PathRunFinished(run_id=run.id, path=run.path,
-                                       status=RunStatus.FAILED.value))
+            store.finish_run(uow.conn, run.id, nothing_done, now, error=error)
+            uow.record(PathRunFinished(run_id=run.id, path=run.path, status=nothing_done.value))
             return
         store.update_run(uow.conn, run.id, status=RunStatus.COMPENSATING.value,
                          step_cursor=order[0], error=error, updated_at=now)
@@ -257,7 +260,7 @@ class StepRunner:
         if step is not None and step.status == StepStatus.WAITING:
             store.update_step(uow.conn, run.id, run.step_cursor, finished_at=uow.now(),
                               status=StepStatus.CANCELLED.value)
-        self._compensate(uow, run, below=run.step_cursor,
+        self._compensate(uow, run, below=run.step_cursor, nothing_done=RunStatus.CANCELLED,
                          error=f"cancelled by {command.actor}: {command.reason}")
 
     @staticmethod

@@ -11,6 +11,7 @@ from hansa.automation import flow_messages as fm
 from hansa.automation import flow_store, queries
 from hansa.automation.flow_paths import FlowPaths, trigger_label
 from hansa.automation.flows import catalog_summary
+from hansa.automation.messages import CancelRun, ResumeRun
 from hansa.bootstrap import Hansa
 from hansa.heads.api.deps import HansaDep, ReadConn, require_admin
 from hansa.heads.api.responses import Json
@@ -24,6 +25,10 @@ router = APIRouter(prefix="/admin", tags=["automation"], dependencies=[Depends(r
 class FlowIn(Body):
     definition: str = Field(min_length=1, max_length=100_000, description="YAML or JSON text")
     format: Literal["yaml", "json"] = "yaml"
+
+
+class CancelIn(Body):
+    reason: str = Field(min_length=1, max_length=500, description="why the run is stopped")
 
 
 class EventIn(Body):
@@ -122,3 +127,19 @@ def get_run(conn: ReadConn, run_id: str) -> Json:
     """One run: trigger, inputs, reasons, verdicts, steps with results, timing."""
     run = queries.run(conn, run_id)
     return Json(as_json(run) | {"duration_seconds": run.duration_seconds})
+
+
+@router.post("/paths/runs/{run_id}/resume", operation_id="admin_resume_path_run")
+def resume_run(hansa: HansaDep, run_id: str) -> Json:
+    """Go on with a blocked run (breaker or kill switch released) from the blocked step."""
+    hansa.bus.execute(ResumeRun(run_id=run_id, actor="admin-api"))
+    with hansa.db.read() as conn:
+        return Json(as_json(queries.run(conn, run_id)))
+
+
+@router.post("/paths/runs/{run_id}/cancel", operation_id="admin_cancel_path_run")
+def cancel_run(hansa: HansaDep, run_id: str, body: CancelIn) -> Json:
+    """Stop an unfinished run; its completed steps are compensated, newest first."""
+    hansa.bus.execute(CancelRun(run_id=run_id, reason=body.reason, actor="admin-api"))
+    with hansa.db.read() as conn:
+        return Json(as_json(queries.run(conn, run_id)))

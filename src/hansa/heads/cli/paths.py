@@ -1,4 +1,5 @@
-"""`hansa paths ...`: list paths and flows, add, enable, disable, dry-run, and run history."""
+"""`hansa paths ...`: list paths and flows, add, enable, disable, dry-run, run history,
+and resume or cancel a run."""
 
 from __future__ import annotations
 
@@ -135,3 +136,25 @@ def history_command(path: Annotated[str | None, typer.Option("--path")] = None,
                           r.started_at.isoformat(timespec="seconds"), seconds,
                           "; ".join(r.reasons))
     console.print(table)
+
+
+@paths_app.command("resume")
+def resume_command(run_id: str, db: DbOption = None) -> None:
+    """Go on with a blocked run from the step that was blocked (run the worker to act)."""
+    from hansa.automation.messages import ResumeRun
+
+    with _hansa(db) as hansa:
+        hansa.bus.execute(ResumeRun(run_id=run_id, actor="cli"))
+    console.print(f"run {run_id} resumed")
+
+
+@paths_app.command("cancel")
+def cancel_command(run_id: str,
+                   reason: Annotated[str, typer.Option("--reason", help="why it is stopped")],
+                   db: DbOption = None) -> None:
+    """Stop an unfinished run; its completed steps are compensated (run the worker to act)."""
+    from hansa.automation.messages import CancelRun
+
+    with _hansa(db) as hansa:
+        hansa.bus.execute(CancelRun(run_id=run_id, reason=reason, actor="cli"))
+    console.print(f"run {run_id} cancelled; compensations are queued")
