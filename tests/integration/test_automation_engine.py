@@ -176,7 +176,7 @@ def test_an_open_breaker_blocks_the_run(app: Hansa, breaker: str) -> None:
     assert only_run(app).status == "blocked"
     app.bus.execute(CancelRun(run_id=run.id, reason="feed fixed by hand"))
     drain(app)
-    assert only_run(app).status == "failed"  # nothing had completed, so nothing to undo
+    assert only_run(app).status == "cancelled"  # nothing had completed: nothing to undo
     with pytest.raises(Conflict):
         app.bus.execute(ResumeRun(run_id=run.id))
     assert ledger_rows(app.db) == []
