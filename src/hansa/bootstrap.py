@@ -14,6 +14,7 @@ from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.adapters.webhooks import HttpxWebhookSender
 from hansa.automation import flow_paths
 from hansa.automation.engine import Engine
+from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.webhooks import WebhookSender
 from hansa.bus.backends.memory import InProcessTransport
 from hansa.bus.deliveries import DeliveryWorker
@@ -126,7 +127,8 @@ def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher)
     if settings.bus == "nats":
         from hansa.bus.backends.nats import NatsTransport
 
-        return NatsTransport(bus, dispatcher, settings.nats_url, stream=settings.nats_stream)
+        return NatsTransport(bus, dispatcher, settings.nats_url, stream=settings.nats_stream,
+                             subject_prefix=settings.nats_subject_prefix)
     return InProcessTransport(bus)
 
 
@@ -149,7 +151,10 @@ def bootstrap(
     bus = MessageBus(db, clock)
     payments = payments or ManualPaymentProvider()
     register_handlers(bus, settings, payments)
-    engine = Engine(bus)
+    engine = Engine(bus, StepFailureThresholds(
+        max_rate=settings.guard_step_failure_rate,
+        min_steps=settings.guard_step_failure_min_steps,
+        window=timedelta(minutes=settings.guard_step_failure_window_minutes)))
     flows = flow_paths.install(engine, webhooks or HttpxWebhookSender(timeout_seconds=10.0))
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
@@ -157,7 +162,9 @@ def bootstrap(
     )
     transport = transport or build_transport(settings, bus, dispatcher)
     worker = BusWorker(
-        Relay(bus, transport), DeliveryWorker(bus, dispatcher), transport,
+        Relay(bus, transport),
+        DeliveryWorker(bus, dispatcher, lease=timedelta(seconds=settings.bus_lease_seconds)),
+        transport,
         poll_interval=settings.bus_poll_seconds,
     )
     bus.on_commit(lambda _envelopes: worker.wake())

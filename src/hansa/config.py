@@ -19,12 +19,19 @@ class Settings(BaseSettings):
     bus: Literal["memory", "nats"] = "memory"
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "HANSA"
+    # Subjects are <prefix>.<context>.<event>.v1; two installs sharing one NATS server need
+    # their own stream and prefix (JetStream refuses streams with overlapping subjects).
+    nats_subject_prefix: str = "hansa"
     admin_token: str = Field(default="hansa-admin", description="bearer token of the admin API")
     reservation_ttl_minutes: int = Field(
         default=60, ge=1, description="how long an unpaid order holds its stock"
     )
     bus_max_attempts: int = Field(default=3, ge=1)
     bus_poll_seconds: float = Field(default=0.2, gt=0)
+    bus_lease_seconds: int = Field(
+        default=60, ge=5,
+        description="how long a claimed delivery is held before another worker may retry it "
+                    "(a crashed worker's deliveries come back after this)")
     listing_stock_lag_ms: int = Field(
         default=100, ge=0, description="how stale storefront listing availability may be"
     )
@@ -40,6 +47,13 @@ class Settings(BaseSettings):
     guard_cooldown_minutes: int = Field(
         default=15, ge=1, description="how long a tripped breaker stays open before half-open"
     )
+    guard_step_failure_rate: float = Field(
+        default=0.5, gt=0, lt=1,
+        description="a path's breaker opens when more than this share of its steps fail ...")
+    guard_step_failure_min_steps: int = Field(
+        default=5, ge=1, description="... out of at least this many steps ...")
+    guard_step_failure_window_minutes: int = Field(
+        default=10, ge=1, description="... finished within this window")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

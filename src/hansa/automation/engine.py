@@ -33,6 +33,7 @@ from hansa.automation.messages import (
 )
 from hansa.automation.model import After, Decision, Path, Schedule, edge_fires
 from hansa.automation.runner import INFRASTRUCTURE_ERRORS, StepRunner, error_text
+from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.steps import CommandRegistry
 from hansa.bus.messagebus import MessageBus
 from hansa.bus.unit_of_work import UnitOfWork
@@ -48,10 +49,11 @@ def consumer_name(path: Path) -> str:
 class Engine:
     """Registers paths on the bus and runs them durably; see the module docstring."""
 
-    def __init__(self, bus: MessageBus) -> None:
+    def __init__(self, bus: MessageBus,
+                 step_failures: StepFailureThresholds | None = None) -> None:
         self.bus = bus
         self.commands = CommandRegistry()
-        self.runner = StepRunner(self.commands)
+        self.runner = StepRunner(self.commands, step_failures)
         self._paths: dict[str, Path] = {}
         bus.subscribe(PathStepDue, "automation.steps", self.runner.on_step_due)
         bus.subscribe(PathCompensationDue, "automation.compensations",

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hansa.automation import store
+from hansa.automation import step_health, store
 from hansa.automation.messages import (
     CancelRun,
     PathCompensationDue,
@@ -38,10 +38,12 @@ from hansa.automation.model import (
     idempotency_key,
     wait_due,
 )
+from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.steps import CommandRegistry, plain
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.guards import breakers, killswitch
-from hansa.guards.model import Verdict, path_scope
+from hansa.guards.messages import BreakerClosed, BreakerTripped
+from hansa.guards.model import BreakerState, Verdict, path_scope
 from hansa.kernel.errors import Conflict, NotFound
 from hansa.kernel.ids import new_id
 from hansa.kernel.messages import Event
@@ -69,8 +71,10 @@ def with_key(command: Any, key: str) -> Any:
 class StepRunner:
     """The bus consumers of `PathStepDue` and `PathCompensationDue`, and the run commands."""
 
-    def __init__(self, commands: CommandRegistry) -> None:
+    def __init__(self, commands: CommandRegistry,
+                 step_failures: StepFailureThresholds | None = None) -> None:
         self.commands = commands
+        self.step_failures = step_failures or StepFailureThresholds()
 
     # a run begins ---------------------------------------------------------------------------
     def start(self, uow: UnitOfWork, path: Path, event: Event, decision: Decision,
@@ -129,7 +133,8 @@ class StepRunner:
         now = uow.now()
         if step.status == StepStatus.WAITING and step.due_at > now:
             return  # an early copy: the step's timer is on the way
-        if not self._guarded(uow, run, event.index, now):
+        half_open = self._guarded(uow, run, event.index, now)
+        if half_open is None:
             return
         action = self.commands.decode(step.command_type, step.command)
         if isinstance(action, Wait | WaitUntil):
@@ -156,6 +161,7 @@ class StepRunner:
                 error = error_text(exc)
                 store.update_step(uow.conn, run.id, event.index, status=StepStatus.FAILED.value,
                                   error=error, finished_at=now)
+                self._trip_on_failure_rate(uow, run.path, now)
                 self._compensate(uow, run, below=event.index,
                                  error=f"step {event.index} ({step.name}) failed: {error}")
                 return
@@ -163,7 +169,17 @@ class StepRunner:
         store.update_step(uow.conn, run.id, event.index, status=StepStatus.COMPLETED.value,
                           result=plain(result), finished_at=now, elapsed_ms=elapsed,
                           started_at=step.started_at or now)
+        for name in half_open:  # the probe through a half-open breaker went well
+            if breakers.record_success(uow.conn, name, now):
+                uow.record(BreakerClosed(breaker=name, how="recovered"))
         self._advance(uow, run, event.index + 1, now)
+
+    def _trip_on_failure_rate(self, uow: UnitOfWork, path: str, now: datetime) -> None:
+        verdict = step_health.after_failure(uow.conn, path, now, self.step_failures)
+        if verdict is not None:
+            uow.record(BreakerTripped(breaker=verdict.guard, reason=verdict.reason,
+                                      detector=verdict.detector, dry_run=verdict.dry_run,
+                                      details=verdict.details))
 
     def _advance(self, uow: UnitOfWork, run: sa.Row[Any], index: int, now: datetime) -> None:
         if index < store.step_count(uow.conn, run.id):
@@ -175,10 +191,16 @@ class StepRunner:
         uow.record(PathRunFinished(run_id=run.id, path=run.path,
                                    status=RunStatus.COMPLETED.value))
 
-    def _guarded(self, uow: UnitOfWork, run: sa.Row[Any], index: int, now: datetime) -> bool:
-        """Ask the kill switches and breakers; a blocking verdict freezes the run."""
+    def _guarded(self, uow: UnitOfWork, run: sa.Row[Any], index: int,
+                 now: datetime) -> list[str] | None:
+        """Ask the kill switches and breakers; a blocking verdict freezes the run (None).
+
+        Otherwise the names of the half-open breakers this step is the probe of.
+        """
         verdicts = [killswitch.check(uow.conn, [path_scope(run.path)])]
-        verdicts += [breakers.gate(uow.conn, name, now) for name in run.guards]
+        loaded = [(name, breakers.load(uow.conn, name)) for name in run.guards]
+        verdicts += [Verdict(guard=name, allowed=True) if b is None else breakers.gate_of(b, now)
+                     for name, b in loaded]
         key = idempotency_key(run.id, index)
         for verdict in verdicts:
             if not verdict.allowed:
@@ -188,12 +210,13 @@ class StepRunner:
         blocking: Verdict | None = next((v for v in verdicts if v.blocks), None)
         if blocking is None:
             store.update_run(uow.conn, run.id, verdicts=log)
-            return True
+            return [name for name, b in loaded
+                    if b is not None and b.current_state(now) is BreakerState.HALF_OPEN]
         store.update_run(uow.conn, run.id, verdicts=log, status=RunStatus.BLOCKED.value,
                          error=blocking.reason, updated_at=now)
         uow.record(PathRunBlocked(run_id=run.id, path=run.path, index=index,
                                   reason=blocking.reason))
-        return False
+        return None
 
     # compensation ---------------------------------------------------------------------------
     def _compensate(self, uow: UnitOfWork, run: sa.Row[Any], *, below: int, error: str,

@@ -7,6 +7,7 @@ crash) never lose or double-apply one: the inbox dedupes a re-run after a lost l
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -15,12 +16,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
-from hansa.bus.dispatcher import Dispatcher, Outcome
+from hansa.bus.dispatcher import Attempt, Dispatcher, Outcome
 from hansa.bus.messagebus import MessageBus
 from hansa.bus.store import deliveries, outbox
 from hansa.kernel.messages import Envelope
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=60)  # the default; Settings.bus_lease_seconds sets it
+# How long one delivery transaction may keep the writer (SQLite has one) before it commits.
+TRANSACTION_BUDGET = 0.02
 
 
 def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
@@ -50,6 +53,8 @@ def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
         )
 
 
+_DELETE = deliveries.delete().where(deliveries.c.consumer == sa.bindparam("c"),
+                                    deliveries.c.event_id == sa.bindparam("e"))
 _ANY_DUE = sa.select(deliveries.c.event_id).where(
     deliveries.c.next_attempt_at <= sa.bindparam("now")).limit(1)
 
@@ -57,9 +62,11 @@ _ANY_DUE = sa.select(deliveries.c.event_id).where(
 class DeliveryWorker:
     """Drains due rows of `bus_deliveries` through the dispatcher."""
 
-    def __init__(self, bus: MessageBus, dispatcher: Dispatcher) -> None:
+    def __init__(self, bus: MessageBus, dispatcher: Dispatcher, *,
+                 lease: timedelta = LEASE) -> None:
         self.bus = bus
         self.dispatcher = dispatcher
+        self.lease = lease
 
     def _any_due(self, now: datetime) -> bool:
         """A cheap read first, so an idle pass never queues for the writer."""
@@ -90,29 +97,46 @@ class DeliveryWorker:
                         deliveries.c.consumer == row.consumer,
                         deliveries.c.event_id == row.event_id,
                     )
-                    .values(attempts=row.attempts + 1, next_attempt_at=now + LEASE)
+                    .values(attempts=row.attempts + 1, next_attempt_at=now + self.lease)
                 )
             conn.commit()
         return rows
 
     def deliver_once(self, limit: int = 100) -> int:
+        """Claim up to `limit` due deliveries and run them, many per transaction."""
         rows = self._claim(limit)
-        for row in rows:
-            envelope = Envelope.from_json_dict(row.envelope)
-            consumer = self.bus.consumer(row.consumer)
-            result = self.dispatcher.attempt(consumer, envelope, row.attempts + 1)
-            key = (deliveries.c.consumer == row.consumer) & (deliveries.c.event_id == row.event_id)
-            with self.bus.db.write() as conn:
-                if result.outcome is Outcome.RETRY:
-                    conn.execute(
-                        deliveries.update()
-                        .where(key)
-                        .values(next_attempt_at=result.retry_at, last_error=result.error)
-                    )
-                else:
-                    conn.execute(deliveries.delete().where(key))
-                conn.commit()
+        todo = list(rows)
+        while todo:
+            todo = self._deliver_some(todo)
         return len(rows)
+
+    def _deliver_some(self, rows: list[sa.Row]) -> list[sa.Row]:
+        """Run deliveries in one transaction (a savepoint each) until `TRANSACTION_BUDGET` is
+        spent: one commit for many deliveries, without holding the writer lock for long.
+        Returns the rows not run yet."""
+        started = time.perf_counter()
+        with self.bus.uow() as uow:
+            ran: list[tuple[sa.Row, Attempt]] = []
+            for row in rows:
+                consumer = self.bus.consumer(row.consumer)
+                envelope = Envelope.from_json_dict(row.envelope)
+                (result,) = self.dispatcher.attempt_in(uow, [(consumer, envelope,
+                                                              row.attempts + 1)])
+                ran.append((row, result))
+                if time.perf_counter() - started > TRANSACTION_BUDGET:
+                    break
+            done = [{"c": row.consumer, "e": row.event_id}
+                    for row, result in ran if result.outcome is not Outcome.RETRY]
+            if done:
+                uow.conn.execute(_DELETE, done)
+            for row, result in ran:
+                if result.outcome is Outcome.RETRY:
+                    uow.conn.execute(deliveries.update().where(
+                        deliveries.c.consumer == row.consumer,
+                        deliveries.c.event_id == row.event_id,
+                    ).values(next_attempt_at=result.retry_at, last_error=result.error))
+            uow.commit()
+        return rows[len(ran):]
 
     def pending(self) -> int:
         with self.bus.db.read() as conn:

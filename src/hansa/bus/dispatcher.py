@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,9 +13,20 @@ from sqlalchemy.exc import IntegrityError
 
 from hansa.bus.messagebus import Consumer, MessageBus
 from hansa.bus.store import dead_letters, inbox
+from hansa.bus.unit_of_work import UnitOfWork
 from hansa.kernel.errors import InvalidData, NotFound
 from hansa.kernel.ids import new_id
 from hansa.kernel.messages import Envelope
+
+_SEEN = sa.select(inbox.c.event_id).where(inbox.c.consumer == sa.bindparam("consumer"),
+                                          inbox.c.event_id == sa.bindparam("event_id"))
+_MARK_SEEN = inbox.insert().values(consumer=sa.bindparam("consumer"),
+                                   event_id=sa.bindparam("event_id"),
+                                   handled_at=sa.bindparam("handled_at"))
+
+
+class _Duplicate(Exception):
+    """Raised inside the savepoint to undo a handler that lost the inbox race."""
 
 
 class Outcome(enum.Enum):
@@ -55,54 +67,76 @@ class Dispatcher:
         self.policy = policy or RetryPolicy()
 
     def attempt(self, consumer: Consumer, envelope: Envelope, attempt_no: int) -> Attempt:
-        """Try once. `attempt_no` counts from 1; the caller keeps the count durable."""
+        """Try once in a transaction of its own. `attempt_no` counts from 1; the caller keeps
+        the count durable."""
+        with self.bus.uow() as uow:
+            (result,) = self.attempt_in(uow, [(consumer, envelope, attempt_no)])
+            uow.commit()
+        return result
+
+    def attempt_in(self, uow: UnitOfWork,
+                   batch: Sequence[tuple[Consumer, Envelope, int]]) -> list[Attempt]:
+        """Try each delivery of `batch` once inside `uow`, each in a savepoint of its own.
+
+        A failing handler's writes and events are undone without touching the others; its
+        retry or dead letter is decided here (a dead letter is written in `uow`). The caller
+        commits: one transaction for a whole batch is what makes the embedded bus fast.
+        """
+        results: list[Attempt] = []
+        for consumer, envelope, attempt_no in batch:
+            try:
+                results.append(self._handle(uow, consumer, envelope))
+            except Exception as exc:  # a consumer's failure must never kill the relay
+                results.append(self._failed(uow, consumer, envelope, attempt_no, exc))
+            finally:
+                uow.delivering = None
+        return results
+
+    @staticmethod
+    def _handle(uow: UnitOfWork, consumer: Consumer, envelope: Envelope) -> Attempt:
+        seen = uow.conn.execute(_SEEN, {"consumer": consumer.name,
+                                        "event_id": envelope.id}).first()
+        if seen is not None:
+            return Attempt(Outcome.DUPLICATE)
         try:
-            with self.bus.uow() as uow:
-                seen = uow.conn.execute(
-                    sa.select(inbox.c.event_id).where(
-                        inbox.c.consumer == consumer.name, inbox.c.event_id == envelope.id
-                    )
-                ).first()
-                if seen is not None:
-                    return Attempt(Outcome.DUPLICATE)
+            with uow.savepoint():
                 uow.delivering = envelope
                 consumer.handler(envelope.event(), uow)
                 try:
-                    uow.conn.execute(
-                        inbox.insert().values(
-                            consumer=consumer.name, event_id=envelope.id, handled_at=uow.now()
-                        )
-                    )
+                    uow.conn.execute(_MARK_SEEN, {"consumer": consumer.name,
+                                                  "event_id": envelope.id,
+                                                  "handled_at": uow.now()})
                 except IntegrityError:
-                    # Another worker handled the same event concurrently and won the inbox row.
-                    # (Only here: a constraint the handler's own writes break is a failure.)
-                    return Attempt(Outcome.DUPLICATE)
-                uow.commit()
-            return Attempt(Outcome.HANDLED)
-        except Exception as exc:  # a consumer's failure must never kill the relay
-            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            terminal = isinstance(exc, TERMINAL_ERRORS)
-            if terminal or attempt_no >= self.policy.max_attempts:
-                self.dead_letter(consumer, envelope, attempt_no, error, terminal=terminal)
-                return Attempt(Outcome.DEAD, error)
-            retry_at = self.bus.clock.now() + self.policy.delay(attempt_no)
-            return Attempt(Outcome.RETRY, error, retry_at)
+                    # Another worker handled the same event concurrently and won the inbox
+                    # row. (Only here: a constraint the handler's own writes break is a
+                    # failure.) Undo this handler's writes too.
+                    raise _Duplicate from None
+        except _Duplicate:
+            return Attempt(Outcome.DUPLICATE)
+        return Attempt(Outcome.HANDLED)
+
+    def _failed(self, uow: UnitOfWork, consumer: Consumer, envelope: Envelope, attempt_no: int,
+                exc: Exception) -> Attempt:
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        terminal = isinstance(exc, TERMINAL_ERRORS)
+        if terminal or attempt_no >= self.policy.max_attempts:
+            uow.conn.execute(dead_letters.insert().values(
+                **self._dead_letter_row(consumer, envelope, attempt_no, error, terminal)))
+            return Attempt(Outcome.DEAD, error)
+        retry_at = self.bus.clock.now() + self.policy.delay(attempt_no)
+        return Attempt(Outcome.RETRY, error, retry_at)
+
+    def _dead_letter_row(self, consumer: Consumer, envelope: Envelope, attempts: int,
+                         error: str, terminal: bool) -> dict[str, object]:
+        return {"id": new_id(), "consumer": consumer.name, "event_id": envelope.id,
+                "type": envelope.type, "envelope": envelope.to_json_dict(),
+                "attempts": attempts, "error": error[:4000], "terminal": terminal,
+                "failed_at": self.bus.clock.now()}
 
     def dead_letter(
         self, consumer: Consumer, envelope: Envelope, attempts: int, error: str, *, terminal: bool
     ) -> None:
         with self.bus.db.write() as conn:
-            conn.execute(
-                dead_letters.insert().values(
-                    id=new_id(),
-                    consumer=consumer.name,
-                    event_id=envelope.id,
-                    type=envelope.type,
-                    envelope=envelope.to_json_dict(),
-                    attempts=attempts,
-                    error=error[:4000],
-                    terminal=terminal,
-                    failed_at=self.bus.clock.now(),
-                )
-            )
+            conn.execute(dead_letters.insert().values(
+                **self._dead_letter_row(consumer, envelope, attempts, error, terminal)))
             conn.commit()

@@ -24,6 +24,7 @@ from hansa.kernel.errors import UnexpectedState
 from hansa.kernel.messages import Envelope
 
 T = TypeVar("T")
+PUBLISH_WINDOW = 64  # acks a relay hand-off keeps outstanding
 
 
 class _LoopThread:
@@ -83,6 +84,7 @@ class NatsTransport:
         self._nc: Any = None
         self._js: Any = None
         self._subs: dict[str, Any] = {}
+        self._db_turn: asyncio.Lock | None = None  # made on the client's loop
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -100,6 +102,7 @@ class NatsTransport:
         import nats
         from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
 
+        self._db_turn = asyncio.Lock()
         self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=5)
         self._js = self._nc.jetstream()
         config = StreamConfig(name=self.stream, subjects=[f"{self.prefix}.>"])
@@ -152,21 +155,28 @@ class NatsTransport:
         self._require().run(self._publish(rows))
 
     async def _publish(self, rows: Sequence[OutboxRow]) -> None:
-        for row in rows:
-            envelope = row.envelope
-            await self._js.publish(
-                self._subject(envelope.type),
-                orjson.dumps(envelope.to_json_dict()),
-                headers={"Nats-Msg-Id": envelope.id},
-            )
+        """Publish in outbox order, up to `PUBLISH_WINDOW` acks outstanding at a time.
+
+        The sends leave in order (each task writes before its first await); a failed ack raises
+        and the relay's transaction rolls back, so the batch is handed over again and JetStream's
+        message-id dedupe drops what had arrived.
+        """
+        for start in range(0, len(rows), PUBLISH_WINDOW):
+            await asyncio.gather(*(
+                self._js.publish(self._subject(row.envelope.type),
+                                 orjson.dumps(row.envelope.to_json_dict()),
+                                 headers={"Nats-Msg-Id": row.envelope.id})
+                for row in rows[start:start + PUBLISH_WINDOW]))
 
     # consumer side -----------------------------------------------------------------------
     def consume_once(self, max_messages: int = 100) -> int:
-        loop = self._require()
-        handled = 0
-        for consumer in self.bus.consumers:
-            handled += loop.run(self._consume(consumer, max_messages))
-        return handled
+        """Pull from every consumer at once; each consumer's batch runs in one transaction."""
+        return self._require().run(self._consume_all(max_messages))
+
+    async def _consume_all(self, max_messages: int) -> int:
+        counts = await asyncio.gather(*(self._consume(consumer, max_messages)
+                                        for consumer in self.bus.consumers))
+        return sum(counts)
 
     async def _consume(self, consumer: Consumer, max_messages: int) -> int:
         try:
@@ -175,19 +185,27 @@ class NatsTransport:
             )
         except TimeoutError:  # nothing to fetch (nats.errors.TimeoutError is a subclass)
             return 0
-        for msg in messages:
-            envelope = Envelope.from_json_dict(orjson.loads(msg.data))
-            attempt_no = msg.metadata.num_delivered
-            # The dispatcher talks to the database synchronously; keep the loop responsive.
-            result = await asyncio.to_thread(
-                self.dispatcher.attempt, consumer, envelope, attempt_no
-            )
-            if result.outcome is Outcome.RETRY:
-                await asyncio.to_thread(self._park_retry, consumer, envelope, attempt_no, result)
+        batch = [(consumer, Envelope.from_json_dict(orjson.loads(msg.data)),
+                  msg.metadata.num_delivered) for msg in messages]
+        # The dispatcher talks to the database synchronously; keep the loop responsive. The
+        # database work of consumers runs one batch at a time (SQLite has one writer anyway).
+        assert self._db_turn is not None
+        async with self._db_turn:
+            await asyncio.to_thread(self._handle_batch, batch)
+        for msg in messages:  # after the commit: a crash before this redelivers, inbox dedupes
             await msg.ack()
         return len(messages)
 
-    def _park_retry(self, consumer: Consumer, envelope: Envelope, attempts: int,
+    def _handle_batch(self, batch: list[tuple[Consumer, Envelope, int]]) -> None:
+        with self.bus.uow() as uow:
+            results = self.dispatcher.attempt_in(uow, batch)
+            for (consumer, envelope, attempts), result in zip(batch, results, strict=True):
+                if result.outcome is Outcome.RETRY:
+                    self._park_retry(uow.conn, consumer, envelope, attempts, result)
+            uow.commit()
+
+    @staticmethod
+    def _park_retry(conn: Connection, consumer: Consumer, envelope: Envelope, attempts: int,
                     result: Attempt) -> None:
         """Hand the retry to the DeliveryWorker, which runs it when the injected clock says so.
 
@@ -195,7 +213,5 @@ class NatsTransport:
         (enqueue ignores a pending duplicate) and the inbox dedupes whichever runs second.
         """
         assert result.retry_at is not None
-        with self.bus.db.write() as conn:
-            deliveries.enqueue(conn, [consumer.name], envelope, result.retry_at,
-                               attempts=attempts, last_error=result.error)
-            conn.commit()
+        deliveries.enqueue(conn, [consumer.name], envelope, result.retry_at,
+                           attempts=attempts, last_error=result.error)
