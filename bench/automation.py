@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +46,8 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the test merchant builder is shared with the tests
 
+from tests.e2e.merchant import make_merchant  # noqa: E402
+
 from hansa.automation.flow_messages import CreateFlow  # noqa: E402
 from hansa.automation.flows import activation, compile_cel  # noqa: E402
 from hansa.bootstrap import Hansa, bootstrap  # noqa: E402
@@ -53,7 +55,6 @@ from hansa.config import Settings  # noqa: E402
 from hansa.orders.messages import OrderPlaced  # noqa: E402
 from hansa.pricing.messages import NewTier, SetCost, SetPrices  # noqa: E402
 from hansa.suppliers.messages import ApplySupplierPrice, RegisterSupplier  # noqa: E402
-from tests.e2e.merchant import make_merchant  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PG_SERVER = os.environ.get("HANSA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -69,7 +70,7 @@ actions:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @contextmanager
@@ -217,9 +218,9 @@ def guard_latency(url: str, rows: int) -> dict[str, Any]:
         guarded: list[float] = []
         plain: list[float] = []
 
-        def timed(into: list[float], action: Callable[[], Any]) -> Any:
+        def timed(into: list[float], command: Any) -> Any:
             started = time.perf_counter()
-            result = action()
+            result = hansa.bus.execute(command)
             into.append((time.perf_counter() - started) * 1000)
             return result
 
@@ -227,13 +228,12 @@ def guard_latency(url: str, rows: int) -> dict[str, Any]:
         for i in range(rows + 200):  # the first 200 fill the guard's sample window
             sku = skus[i % len(skus)]
             amount = int(2500 * (1 + rng.uniform(-0.04, 0.04)))
-            result = timed(guarded if i >= 200 else [], lambda: hansa.bus.execute(
-                ApplySupplierPrice(supplier_code="ACME", price_list_id=merchant.price_list_id,
-                                   sku=sku, amount=amount, cost=None, currency="USD",
-                                   fields=("price",))))
+            result = timed(guarded if i >= 200 else [], ApplySupplierPrice(
+                supplier_code="ACME", price_list_id=merchant.price_list_id, sku=sku,
+                amount=amount, cost=None, currency="USD", fields=("price",)))
             refused += 0 if result.applied else 1
-            timed(plain if i >= 200 else [], lambda: hansa.bus.execute(SetPrices(
-                price_list_id=merchant.price_list_id, prices={sku: [NewTier(1, amount)]})))
+            timed(plain if i >= 200 else [], SetPrices(
+                price_list_id=merchant.price_list_id, prices={sku: [NewTier(1, amount)]}))
         summary: dict[str, Any] = {"rows": rows, "refused": refused}
         for name, values in (("guarded_ms", guarded), ("unguarded_ms", plain)):
             summary[name] = {"p50": round(statistics.median(values), 3),

@@ -128,7 +128,8 @@ def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher)
         from hansa.bus.backends.nats import NatsTransport
 
         return NatsTransport(bus, dispatcher, settings.nats_url, stream=settings.nats_stream,
-                             subject_prefix=settings.nats_subject_prefix)
+                             subject_prefix=settings.nats_subject_prefix,
+                             ack_wait_seconds=settings.nats_ack_wait_seconds)
     return InProcessTransport(bus)
 
 

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     # Subjects are <prefix>.<context>.<event>.v1; two installs sharing one NATS server need
     # their own stream and prefix (JetStream refuses streams with overlapping subjects).
     nats_subject_prefix: str = "hansa"
+    nats_ack_wait_seconds: int = Field(
+        default=60, ge=1,
+        description="JetStream redelivers a message not acked within this (a killed worker's)")
     admin_token: str = Field(default="hansa-admin", description="bearer token of the admin API")
     reservation_ttl_minutes: int = Field(
         default=60, ge=1, description="how long an unpaid order holds its stock"

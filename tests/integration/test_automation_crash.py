@@ -145,11 +145,12 @@ def _wait_for_line(child: subprocess.Popen[str], text: str, timeout: float = 120
     raise AssertionError(f"worker never said {text!r}; stderr: {stderr}")
 
 
-def _spawn(url: str, life: int) -> subprocess.Popen[str]:
+def _spawn(url: str, life: int, stream: str | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")]),
            "PYTHONUNBUFFERED": "1"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.automation_worker", url, str(life)],
+        [sys.executable, "-m", "tests.integration.automation_worker", url, str(life),
+         *([stream] if stream else [])],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_line(child, "worker ready")
     return child
@@ -173,6 +174,25 @@ def _wait_for_progress(app: Hansa, done: int) -> None:
 
 def test_killing_workers_at_random_moments_applies_every_step_once(
         db_url: str, clock: VirtualClock) -> None:
+    _kill_and_restart(db_url, clock, stream=None)
+
+
+@pytest.mark.postgres
+@pytest.mark.nats
+def test_killing_workers_on_nats_applies_every_step_once(
+        pg_database: str, clock: VirtualClock) -> None:
+    """As above with the relay and consumers on JetStream: a killed worker's unacked messages
+    are redelivered (after 2 s here) to the next worker, whose inbox dedupes what had committed."""
+    require_service("NATS JetStream", "127.0.0.1", 4222)
+    _reset_postgres(pg_database)
+    stream = f"K{uuid.uuid4().hex[:10].upper()}"
+    try:
+        _kill_and_restart(pg_database, clock, stream=stream)
+    finally:
+        asyncio.run(_delete_stream(NATS_URL, stream))
+
+
+def _kill_and_restart(db_url: str, clock: VirtualClock, *, stream: str | None) -> None:
     rng = random.Random(os.environ.get("HANSA_KILL_SEED", "hansa"))
     app = bootstrap(Settings(db=db_url, bus="memory"), clock=clock, migrate=True)
     install(app, work_path())  # the parent only publishes and counts; workers do the runs
@@ -184,13 +204,13 @@ def test_killing_workers_at_random_moments_applies_every_step_once(
             specs.update(batch)
             publish(app, *(WorkRequested(tag=t, steps=n, fail_at=f) for t, (n, f) in batch.items()))
             done = len(ledger_rows(app.db))
-            child = _spawn(app.settings.db, life + 1)
+            child = _spawn(app.settings.db, life + 1, stream)
             _wait_for_progress(app, done)
             time.sleep(rng.uniform(0.0, 0.15))
             child.send_signal(signal.SIGKILL)
             assert child.wait(30) == -signal.SIGKILL
             mid_run += _unfinished(app, ("running", "compensating")) > 0
-        survivor = _spawn(app.settings.db, KILL_TIMES + 1)
+        survivor = _spawn(app.settings.db, KILL_TIMES + 1, stream)
         for _ in range(600):  # a liveness bound, not a timing assertion
             if _unfinished(app) == 0 and len(runs_by_tag(app, "k")) == len(specs):
                 break
@@ -200,9 +220,9 @@ def test_killing_workers_at_random_moments_applies_every_step_once(
         assert_exactly_once(app, "k", specs)
         assert duplicates(app.db) == 0
         lives = sorted(ledger_by_worker(app.db).items())
-        print(f"\nkill -9 on {app.db.dialect}: {KILL_TIMES} kills ({mid_run} mid-run), "
-              f"{len(specs)} runs, {len(ledger_rows(app.db))} side effects, "
-              f"{duplicates(app.db)} duplicates; side effects by life: {lives}")
+        print(f"\nkill -9 on {app.db.dialect}{' + NATS' if stream else ''}: {KILL_TIMES} kills "
+              f"({mid_run} mid-run), {len(specs)} runs, {len(ledger_rows(app.db))} side "
+              f"effects, {duplicates(app.db)} duplicates; side effects by life: {lives}")
     finally:
         app.close()
 

@@ -73,6 +73,7 @@ class NatsTransport:
         stream: str = "HANSA",
         subject_prefix: str = "hansa",
         fetch_timeout: float = 0.05,
+        ack_wait_seconds: float = 60,
     ) -> None:
         self.bus = bus
         self.dispatcher = dispatcher
@@ -80,6 +81,7 @@ class NatsTransport:
         self.stream = stream
         self.prefix = subject_prefix
         self.fetch_timeout = fetch_timeout
+        self.ack_wait_seconds = ack_wait_seconds  # a dead worker's messages come back after it
         self._loop: _LoopThread | None = None
         self._nc: Any = None
         self._js: Any = None
@@ -118,7 +120,7 @@ class NatsTransport:
                 stream=self.stream,
                 config=ConsumerConfig(
                     durable_name=durable,
-                    ack_wait=60,
+                    ack_wait=self.ack_wait_seconds,
                     deliver_policy=DeliverPolicy.ALL,
                 ),
             )
