@@ -55,6 +55,10 @@ def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
 
 _DELETE = deliveries.delete().where(deliveries.c.consumer == sa.bindparam("c"),
                                     deliveries.c.event_id == sa.bindparam("e"))
+_LEASE = (deliveries.update()
+          .where(deliveries.c.consumer == sa.bindparam("c"),
+                 deliveries.c.event_id == sa.bindparam("e"))
+          .values(attempts=sa.bindparam("a"), next_attempt_at=sa.bindparam("until")))
 _ANY_DUE = sa.select(deliveries.c.event_id).where(
     deliveries.c.next_attempt_at <= sa.bindparam("now")).limit(1)
 
@@ -90,15 +94,10 @@ class DeliveryWorker:
             if not self.bus.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True, of=deliveries)
             rows = list(conn.execute(query))
-            for row in rows:
-                conn.execute(
-                    deliveries.update()
-                    .where(
-                        deliveries.c.consumer == row.consumer,
-                        deliveries.c.event_id == row.event_id,
-                    )
-                    .values(attempts=row.attempts + 1, next_attempt_at=now + self.lease)
-                )
+            if rows:
+                conn.execute(_LEASE, [{"c": row.consumer, "e": row.event_id,
+                                       "a": row.attempts + 1, "until": now + self.lease}
+                                      for row in rows])
             conn.commit()
         return rows
 
