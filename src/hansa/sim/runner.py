@@ -12,7 +12,12 @@ from hansa.bootstrap import Hansa, bootstrap
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.config import Settings
 from hansa.inventory import queries as inventory
-from hansa.inventory.messages import PickReservation, ReceiveStock
+from hansa.inventory.messages import (
+    PickReservation,
+    ReceiveStock,
+    ReservationReleased,
+    StockReserved,
+)
 from hansa.kernel.clock import VirtualClock
 from hansa.kernel.errors import Conflict
 from hansa.kernel.geo import Position, haversine_km
@@ -182,7 +187,7 @@ class Simulation:
                         lines=lines), uow)
                     self.hansa.bus.execute(CapturePayment(order_id=checkout.order_id), uow)
                     self.policy.allocate(self.hansa, uow, checkout.order_id)
-                    held = inventory.reservations_for(uow.conn, checkout.order_id)
+                    held = _allocations(uow, checkout.order_id)
             except Conflict as exc:
                 sku = exc.details.get("sku") if exc.code == "out_of_stock" else None
                 lost = [(s, q) for s, q in lines if s == sku] if sku else lines
@@ -289,6 +294,18 @@ class Simulation:
         t.sessions = self.demand.browsing.sessions
         t.abandoned_carts = self.demand.browsing.abandoned_carts
         t.series.append(point)
+
+
+def _allocations(uow: UnitOfWork, order_id: str) -> list[dict]:
+    """Where the checkout held the order's stock: its newest StockReserved event in this
+    unit of work (the same fact a consumer would get, without reading it back)."""
+    found: list[dict] = []
+    for event in uow.collected():
+        if isinstance(event, StockReserved) and event.reference == order_id:
+            found = list(event.allocations)
+        elif isinstance(event, ReservationReleased) and event.reference == order_id:
+            found = []
+    return found
 
 
 def run_policy(scenario: Scenario, size: Size, seed: int, days: int, policy: str,
