@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hansa.sim.kpis import KPI_KEYS
 from hansa.sim.report import CHARTS, write_report
 from hansa.sim.runner import run_policy
 from hansa.sim.scenario import SIZES, load_scenario, scenario_names
+from hansa.sim.world import World
 
 SMALL = SIZES["small"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -118,3 +120,30 @@ def test_cli_json_prints_one_object_with_numeric_snake_case_kpis() -> None:
 def test_cli_refuses_an_unknown_scenario() -> None:
     result = CliRunner().invoke(app, ["simulate", "volcano", "--days", "1"])
     assert result.exit_code == 2
+
+
+def _share_from_first_site(tmp_path: Path, allocator: str) -> float:
+    scenario = load_scenario("storm")
+    scenario = dataclasses.replace(scenario, params={**scenario.params,
+                                                     "baseline_allocator": allocator})
+    url = f"sqlite:///{tmp_path / f'{allocator}.db'}"
+    run_policy(scenario, SMALL, 4, 2, "baseline", url)
+    first = World(scenario, SMALL, 4).sites[0].location_id
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT location_id, sum(quantity) FROM inventory_reservations "
+                "WHERE status != 'released' GROUP BY location_id")).all()
+    finally:
+        db.dispose()
+    total = sum(int(q) for _, q in rows)
+    return sum(int(q) for loc, q in rows if loc == first) / total
+
+
+def test_the_first_location_allocator_holds_stock_at_the_first_site_through_commands(
+        tmp_path: Path) -> None:
+    nearest = _share_from_first_site(tmp_path, "nearest")
+    first_location = _share_from_first_site(tmp_path, "first_location")
+    assert first_location > 0.9
+    assert nearest < first_location

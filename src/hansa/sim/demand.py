@@ -13,6 +13,7 @@ from hansa.sim.world import CATEGORIES, Customer, World
 HOUR_SHAPE = (0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.5, 0.9, 1.2, 1.4, 1.5, 1.6,
               1.7, 1.6, 1.5, 1.5, 1.6, 1.7, 1.9, 2.1, 2.2, 1.9, 1.3, 0.8)
 WEEKDAY = (1.0, 0.97, 0.97, 1.0, 1.05, 1.05, 0.96)
+MONTH = (0.85, 0.85, 0.95, 1.0, 1.0, 0.95, 0.95, 1.0, 1.0, 1.05, 1.15, 1.3)  # retail seasons
 CONVERSION = 0.03  # sessions that end in an order
 ABANDONMENT = 0.7  # carts that never check out
 
@@ -82,9 +83,10 @@ class Demand:
 
     def expected(self, day: int, hour: int, traffic: float) -> float:
         size = self.world.size
-        weekday = WEEKDAY[self.world.day_date(day).weekday()]
+        when = self.world.day_date(day)
+        season = WEEKDAY[when.weekday()] * MONTH[when.month - 1]
         shape = HOUR_SHAPE[hour] / sum(HOUR_SHAPE)
-        return size.orders_per_day * shape * weekday * self.world.holiday_factor(day) * traffic
+        return size.orders_per_day * shape * season * self.world.holiday_factor(day) * traffic
 
     def hour(self, day: int, hour: int, traffic: float,
              weather: dict[str, dict[str, float]]) -> list[Intent]:

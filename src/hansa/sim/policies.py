@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
 
 from hansa.bootstrap import Hansa
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.guards import queries as guard_queries
 from hansa.guards.messages import ApproveQuarantined, RejectQuarantined
+from hansa.inventory.messages import ReleaseReservation, ReserveStock
 from hansa.kernel.errors import HansaError
 from hansa.pricing.messages import NewTier, SetCost, SetPrices
 from hansa.sim.planner import Levels
 from hansa.suppliers.messages import ApplySupplierPrice
 
 GATE_DETECTORS = ("open_breaker", "kill_switch")
+ALLOCATORS = ("nearest", "first_location")  # the two baseline allocators
 
 # path -> built on main? Paths not built run the baseline's hook in both policies.
 PATHS = {
@@ -82,7 +85,8 @@ class Policy(Protocol):
     def replenish(self, positions: Mapping[tuple[str, str], int],
                   levels: Mapping[tuple[str, str], Levels]) -> dict[tuple[str, str], int]: ...
 
-    def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str) -> None: ...
+    def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str,
+                 held: list[dict[str, Any]]) -> None: ...
 
     def on_tracking(self, shipment: Shipment, missed_scan: bool) -> TrackingResponse: ...
 
@@ -91,10 +95,18 @@ class Policy(Protocol):
 
 
 class ManualPolicy:
-    """The competent manual merchant: weekly min/max planning, the checkout's own nearest-site
-    allocation, supplier price files imported as they come, nobody watching scans."""
+    """The competent manual merchant: weekly min/max planning, greedy (nearest-site, the
+    checkout's own) or first-location allocation, supplier price files imported as they come,
+    nobody watching scans."""
 
     name = "baseline"
+
+    def __init__(self, allocator: str = "nearest",
+                 first_site: tuple[float, float] | None = None) -> None:
+        if allocator not in ALLOCATORS:
+            raise ValueError(f"unknown allocator {allocator!r}; one of {', '.join(ALLOCATORS)}")
+        self.allocator = allocator
+        self.first_site = first_site
 
     def price_feed(self, hansa: Hansa, uow: UnitOfWork, price_list_id: str,
                    rows: list[FeedRow]) -> FeedOutcome:
@@ -118,8 +130,22 @@ class ManualPolicy:
                 orders[key] = level.high - position
         return orders
 
-    def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str) -> None:
-        """Keep the checkout's allocation (nearest site that can fill a line, else split)."""
+    def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str,
+                 held: list[dict[str, Any]]) -> None:
+        """Greedy keeps the checkout's allocation (the nearest site that can fill a line,
+        else a split). First-location holds the stock again, as close as possible to the
+        first site in the merchant's list, through ReleaseReservation + ReserveStock."""
+        if self.allocator != "first_location" or not held or self.first_site is None:
+            return
+        lines: dict[str, int] = {}
+        for allocation in held:
+            lines[allocation["sku"]] = lines.get(allocation["sku"], 0) + allocation["quantity"]
+        ttl = timedelta(minutes=hansa.settings.reservation_ttl_minutes)
+        hansa.bus.execute(ReleaseReservation(reference=order_id,
+                                             reason="baseline: first-location allocation"), uow)
+        hansa.bus.execute(ReserveStock(reference=order_id, lines=sorted(lines.items()),
+                                       expires_at=uow.now() + ttl,
+                                       destination=self.first_site), uow)
 
     def on_tracking(self, shipment: Shipment, missed_scan: bool) -> TrackingResponse:
         return TrackingResponse()
@@ -172,10 +198,11 @@ class AutomationPolicy(ManualPolicy):
                     hansa.bus.execute(RejectQuarantined(entry.id, actor="sim-operator"), uow)
 
 
-def make_policy(name: str) -> Policy:
-    """The policy called `name`: automation or baseline."""
+def make_policy(name: str, *, allocator: str = "nearest",
+                first_site: tuple[float, float] | None = None) -> Policy:
+    """The policy called `name`: automation or baseline (with its allocator)."""
     if name == "automation":
         return AutomationPolicy()
     if name == "baseline":
-        return ManualPolicy()
+        return ManualPolicy(allocator, first_site)
     raise ValueError(f"unknown policy {name!r}")

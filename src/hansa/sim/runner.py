@@ -60,7 +60,10 @@ class Simulation:
                  db_url: str) -> None:
         self.scenario, self.seed = scenario, seed
         self.world = World(scenario, size, seed)
-        self.policy: Policy = make_policy(policy)
+        first = self.world.sites[0].place.position
+        self.policy: Policy = make_policy(
+            policy, allocator=str(scenario.param("baseline_allocator", "nearest")),
+            first_site=(first.lat, first.lon))
         self.clock = VirtualClock(scenario.start)
         self.hansa: Hansa = bootstrap(Settings(db=db_url), clock=self.clock, migrate=True)
         stocking = stocked_sites(self.world)
@@ -185,9 +188,10 @@ class Simulation:
                         channel_id=self.world.channel_id, idempotency_key=key,
                         email=f"customer{intent.customer.index}@example.com", address=address,
                         lines=lines), uow)
-                    self.hansa.bus.execute(CapturePayment(order_id=checkout.order_id), uow)
-                    self.policy.allocate(self.hansa, uow, checkout.order_id)
                     held = _allocations(uow, checkout.order_id)
+                    self.policy.allocate(self.hansa, uow, checkout.order_id, held)
+                    held = _allocations(uow, checkout.order_id)
+                    self.hansa.bus.execute(CapturePayment(order_id=checkout.order_id), uow)
             except Conflict as exc:
                 sku = exc.details.get("sku") if exc.code == "out_of_stock" else None
                 lost = [(s, q) for s, q in lines if s == sku] if sku else lines
