@@ -7,7 +7,7 @@ One policy (automation) runs; the first simulated day is reported apart (cold ca
 ZIP lookup of the checkout, SQLAlchemy's statement cache). Wall time is split into the real
 checkout (PlaceOrder + CapturePayment + reading the reservation back), the bus worker
 (relay and consumers), the end-of-day stock read, and the rest (world, shipping, feeds).
-Writes bench/results/sim.json and bench/results/sim.md.
+Writes bench/results/sim.json and bench/results/sim.md (sim-<size>.* for other sizes).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def peak_rss_mb() -> float:
 def run(size_name: str, days: int, scenario_name: str, seed: int) -> dict[str, Any]:
     size = SIZES[size_name]
     console = Console()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="hansa-bench-sim-") as folder:
         started = time.perf_counter()
         sim = Simulation(load_scenario(scenario_name), size, seed, "automation",
@@ -86,7 +87,9 @@ def run(size_name: str, days: int, scenario_name: str, seed: int) -> dict[str, A
     kpis = sim.tally.as_dict()
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_1m_before": round(load_before, 2),
+                    "load_1m_after": round(os.getloadavg()[0], 2)},
         "scenario": scenario_name, "seed": seed, "size": size_name,
         "skus": size.skus, "locations": size.locations,
         "orders_per_day_target": size.orders_per_day, "days": days,
@@ -118,7 +121,8 @@ Business: {r['skus']:,} SKUs, {r['locations']} locations, target {r['orders_per_
 orders/day (measured {r['orders_per_day_measured']:,.0f}); scenario `{r['scenario']}`, seed
 {r['seed']}, {r['days']} simulated days of the automation policy against the real Hansa
 (SQLite file, in-process bus, one unit of work per simulated hour). Machine: {r['machine']['cpus']}
-CPUs shared with other work, Python {r['machine']['python']}.
+CPUs shared with other work (1-min load average {r['machine']['load_1m_before']} before,
+{r['machine']['load_1m_after']} after), Python {r['machine']['python']}.
 
 | metric | value |
 | --- | --- |
@@ -148,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run(args.size, args.days, args.scenario, args.seed)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "sim.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / "sim.md").write_text(markdown(result))
+    stem = "sim" if args.size == "bench" else f"sim-{args.size}"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown(result))
     Console().print(markdown(result))
     return 0
 
