@@ -1,0 +1,61 @@
+"""Carriers of the world: the promise a store can make, and what really happens in transit
+(lognormal transit times, weather and outage delays, missed scans). Kept in-world until the
+shipping and exceptions paths land."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from hansa.kernel.geo import Position, haversine_km
+from hansa.sim.world import CarrierSpec, World
+
+CUTOFF_HOUR = 14  # orders placed before 14:00 leave the same pickup day
+PICKUP_HOUR = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Disruption:
+    """Extra transit days and missed-scan chance, for a destination state or a carrier."""
+
+    delay_days: float = 0.0
+    missed_scan_rate: float = 0.0
+
+
+def carrier_for(world: World, country: str, distance_km: float) -> CarrierSpec:
+    """Ground within the US up to 1,500 km, express beyond and abroad."""
+    return world.carriers[0] if country == "US" and distance_km <= 1_500 else world.carriers[1]
+
+
+def nominal_days(carrier: CarrierSpec, distance_km: float) -> float:
+    return carrier.base_days + distance_km / carrier.km_per_day
+
+
+def ship_day(world: World, day: int, hour: int) -> int:
+    """The pickup day an order placed at (day, hour) leaves on."""
+    first = day if hour < CUTOFF_HOUR else day + 1
+    while not world.pickup_day(world.day_date(first)):
+        first += 1
+    return first
+
+
+def promise_day(world: World, day: int, hour: int, site: Position, home: Position,
+                country: str) -> int:
+    """The day the store promises: pickup day + nominal transit rounded up + one day cushion."""
+    distance = haversine_km(site, home)
+    carrier = carrier_for(world, country, distance)
+    return ship_day(world, day, hour) + math.ceil(nominal_days(carrier, distance)) + 1
+
+
+def transit(rng: random.Random, carrier: CarrierSpec, distance_km: float,
+            disruptions: list[Disruption]) -> tuple[int, bool]:
+    """(days in transit, whether an expected scan was missed) for one parcel."""
+    days = nominal_days(carrier, distance_km) * rng.lognormvariate(0.0, carrier.sigma)
+    days += sum(d.delay_days * rng.uniform(0.5, 1.5) for d in disruptions)
+    missed = carrier.missed_scan_rate + sum(d.missed_scan_rate for d in disruptions)
+    return max(1, math.ceil(days)), rng.random() < missed
+
+
+def parcel_cost(carrier: CarrierSpec, weight_grams: int) -> int:
+    return carrier.cost_base + carrier.cost_per_kg * max(1, math.ceil(weight_grams / 1000))

@@ -1,0 +1,85 @@
+"""`hansa simulate SCENARIO`: automation vs baseline on one seed, as a table, JSON or report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hansa.kernel.errors import HansaError
+from hansa.sim.kpis import KPI_KEYS
+from hansa.sim.scenario import SIZES, load_scenario, scenario_names
+
+if TYPE_CHECKING:  # the simulator itself loads only when a simulation runs
+    from hansa.sim.compare import Comparison
+
+console = Console(stderr=True)
+
+
+def summary_table(comparison: Comparison) -> Table:
+    """The KPI table: automation, baseline and their difference."""
+    from hansa.sim.report import difference
+
+    kpis = {name: t.as_dict() for name, t in comparison.tallies.items()}
+    table = Table("KPI", "automation", "baseline", "difference",
+                  title=f"{comparison.scenario.name}: {comparison.days} days, "
+                        f"seed {comparison.seed}, size {comparison.size}")
+    for key in (*KPI_KEYS, "orders", "missed_scans", "quarantined_rows"):
+        a, b = kpis["automation"][key], kpis["baseline"][key]
+        table.add_row(key, _cell(a), _cell(b), difference(a, b))
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 10 else f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def simulate(
+    scenario: Annotated[str, typer.Argument(
+        help=f"a shipped scenario ({', '.join(scenario_names())}) or a YAML file")],
+    days: Annotated[int, typer.Option(min=1, max=3_650, help="simulated days")] = 14,
+    seed: Annotated[int, typer.Option(help="the world's random seed")] = 1,
+    size: Annotated[str, typer.Option(help=f"business size: {', '.join(SIZES)}")] = "small",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="write an HTML report with PNG charts into this folder")] = None,
+) -> None:
+    """Run SCENARIO twice on the same seed (automation vs baseline) and compare the KPIs."""
+    from hansa.sim.compare import POLICIES, compare
+    from hansa.sim.report import write_report
+
+    if size not in SIZES:
+        console.print(f"[red]unknown size {size!r}; one of {', '.join(SIZES)}[/]")
+        raise typer.Exit(2)
+    try:
+        loaded = load_scenario(scenario)
+    except HansaError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from None
+    with Progress(TextColumn("[bold]{task.description}[/]"), BarColumn(),
+                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  disable=not console.is_terminal) as bar:
+        tasks = {p: bar.add_task(f"{loaded.name} / {p}", total=days) for p in POLICIES}
+
+        def tick(policy: str, done: int) -> None:
+            bar.update(tasks[policy], completed=done)
+
+        comparison = compare(loaded, days=days, seed=seed, size_name=size, size=SIZES[size],
+                             progress=tick)
+    if report is not None:
+        page = write_report(comparison, report)
+        console.print(f"report written to {page}")
+    if as_json:
+        sys.stdout.write(json.dumps(comparison.as_json(), sort_keys=False) + "\n")
+    else:
+        Console().print(summary_table(comparison))
