@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     guard_cooldown_minutes: int = Field(
         default=15, ge=1, description="how long a tripped breaker stays open before half-open"
     )
+    tracking_easypost_secret: str = Field(
+        default="", description="EasyPost webhook secret (X-Hmac-Signature); empty refuses all"
+    )
+    tracking_aftership_secret: str = Field(
+        default="", description="AfterShip webhook secret (aftership-hmac-sha256)"
+    )
+    tracking_ups_secret: str = Field(
+        default="", description="credential header UPS tracking pushes must carry"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
