@@ -12,7 +12,7 @@ from functools import partial
 from hansa import migrations
 from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.adapters.webhooks import HttpxWebhookSender
-from hansa.automation import exceptions_path, flow_paths
+from hansa.automation import exceptions_path, flow_paths, returns_settlement
 from hansa.automation.engine import Engine
 from hansa.automation.webhooks import WebhookSender
 from hansa.bus.backends.memory import InProcessTransport
@@ -36,6 +36,9 @@ from hansa.inventory import messages as inventory_msg
 from hansa.kernel.clock import Clock, SystemClock
 from hansa.logistics import handlers as logistics
 from hansa.logistics import messages as logistics_msg
+from hansa.logistics import return_messages as return_msg
+from hansa.logistics import returns
+from hansa.logistics.returns_model import ReturnRules
 from hansa.orders import handlers as orders
 from hansa.orders import messages as orders_msg
 from hansa.orders.ports import PaymentProvider
@@ -199,4 +202,7 @@ def register_exceptions(bus: MessageBus, engine: Engine, *, helpdesk: Helpdesk |
     bus.subscribe(support_msg.CustomerMessageQueued, "support.deliver_message",
                   partial(support.deliver_message, transports=transports))
     exceptions_path.install(engine)
+    bus.register(return_msg.RequestReturn, partial(returns.request_return, rules=ReturnRules()))
+    bus.register(return_msg.ReceiveReturn, returns.receive_return)
+    returns_settlement.install(bus)
     return transports

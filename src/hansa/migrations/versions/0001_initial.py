@@ -392,6 +392,33 @@ def upgrade() -> None:
     sa.Column('write_off_below_minor', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('merchant', name=op.f('pk_logistics_policies'))
     )
+    op.create_table('logistics_return_lines',
+    sa.Column('rma_id', sa.String(length=64), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('outcome', sa.String(length=12), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('rma_id', 'sku', 'outcome', name=op.f('pk_logistics_return_lines'))
+    )
+    op.create_table('logistics_returns',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('shipment_id', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('lines', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('condition', sa.String(length=12), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('resolution', sa.String(length=8), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('label_reference', sa.String(length=40), nullable=False),
+    sa.Column('requested_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('location_id', sa.String(length=36), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_returns'))
+    )
+    with op.batch_alter_table('logistics_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_logistics_returns_shipment_id'), ['shipment_id'], unique=False)
+
     op.create_table('logistics_scans',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('shipment_id', sa.String(length=64), nullable=False),
@@ -682,6 +709,11 @@ def downgrade() -> None:
 
     op.drop_table('logistics_shipments')
     op.drop_table('logistics_scans')
+    with op.batch_alter_table('logistics_returns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_logistics_returns_shipment_id'))
+
+    op.drop_table('logistics_returns')
+    op.drop_table('logistics_return_lines')
     op.drop_table('logistics_policies')
     with op.batch_alter_table('logistics_lane_outcomes', schema=None) as batch_op:
         batch_op.drop_index('ix_logistics_lane_outcomes_lane_at')
