@@ -183,6 +183,7 @@ def register_exceptions(bus: MessageBus, engine: Engine, *, helpdesk: Helpdesk |
     """Logistics tracking, support (tickets, messages, credit) and the exceptions path."""
     bus.register(logistics_msg.TrackShipment, logistics.track_shipment)
     bus.register(logistics_msg.RecordScan, logistics.record_scan)
+    bus.register(logistics_msg.RecordScans, logistics.record_scans)
     bus.register(logistics_msg.SetExceptionPolicy, logistics.set_exception_policy)
     bus.register(logistics_msg.BeginIncidentResponse, logistics.begin_incident_response)
     bus.register(logistics_msg.ReserveReship, logistics.reserve_reship)

@@ -14,7 +14,6 @@ from hansa.logistics import health, store
 from hansa.logistics import messages as m
 from hansa.logistics.model import (
     Candidate,
-    GapStats,
     Scan,
     TrackingStatus,
     ValueBand,
@@ -69,26 +68,53 @@ def track_shipment(cmd: m.TrackShipment, uow: UnitOfWork) -> str:
     return cmd.shipment_id
 
 
-def _resolve_code(uow: UnitOfWork, carrier: str, code: str, scan: Scan) -> str | None:
+def _owner(candidates: list[Any], scan: Scan) -> str | None:
     """Codes are recycled: the newest shipment registered before (or just after) the scan."""
-    for row in store.shipments_by_code(uow.conn, carrier, code):
+    for row in candidates:
         if row.registered_at - RECYCLE_SLACK <= scan.occurred_at:
             return str(row.id)
     return None
 
 
 def record_scan(cmd: m.RecordScan, uow: UnitOfWork) -> str:
-    scan = cmd.scan
-    shipment_id = _resolve_code(uow, cmd.carrier.strip().lower(), cmd.tracking_code.strip(), scan)
-    if shipment_id is None:
-        return "unknown_code"
-    row = store.shipment(uow.conn, shipment_id, lock=True)
-    key = scan.key()
-    if store.scan_known(uow.conn, shipment_id, key):
-        return "duplicate"
+    [outcome] = record_scans(m.RecordScans(provider=cmd.provider, carrier=cmd.carrier,
+                                           tracking_code=cmd.tracking_code, scans=[cmd.scan]),
+                             uow)
+    return outcome
+
+
+def record_scans(cmd: m.RecordScans, uow: UnitOfWork) -> list[str]:
+    """Record a provider message's scans of one tracking code: each shipment is read, locked
+    and checked for known scans once, whatever the number of repeated scans."""
+    candidates = store.shipments_by_code(uow.conn, cmd.carrier.strip().lower(),
+                                         cmd.tracking_code.strip())
+    owners = [_owner(candidates, scan) for scan in cmd.scans]
+    rows: dict[str, Any] = {}
+    known: dict[str, set[str]] = {}
+    for shipment_id in sorted({o for o in owners if o is not None}):
+        rows[shipment_id] = store.shipment(uow.conn, shipment_id, lock=True)
+        known[shipment_id] = store.scan_keys(uow.conn, shipment_id)
+    outcomes = []
+    for scan, owner in zip(cmd.scans, owners, strict=True):
+        if owner is None:
+            outcomes.append("unknown_code")
+            continue
+        key = scan.key()
+        if key in known[owner]:
+            outcomes.append("duplicate")
+            continue
+        known[owner].add(key)
+        outcome = _record(uow, cmd.provider, rows[owner], scan, key)
+        if outcome == "applied":
+            rows[owner] = store.shipment(uow.conn, owner)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _record(uow: UnitOfWork, provider: str, row: Any, scan: Scan, key: str) -> str:
     now = uow.now()
     uow.conn.execute(store.scans.insert().values(
-        shipment_id=shipment_id, scan_key=key, provider=cmd.provider, status=scan.status.value,
+        shipment_id=row.id, scan_key=key, provider=provider, status=scan.status.value,
         substatus=scan.substatus[:64], message=scan.message[:300], occurred_at=scan.occurred_at,
         received_at=now, city=scan.city[:120], postal_code=scan.postal_code[:16],
         country=scan.country[:3], lat=scan.lat, lon=scan.lon))
@@ -97,7 +123,7 @@ def record_scan(cmd: m.RecordScan, uow: UnitOfWork) -> str:
         uow.record(m.CarrierLaneTripped(carrier=row.carrier, lane=row.lane,
                                         reason=tripped.reason))
     newest = is_newer(scan, _scan_of(row))
-    uow.record(m.ScanRecorded(shipment_id=shipment_id, status=scan.status.value,
+    uow.record(m.ScanRecorded(shipment_id=row.id, status=scan.status.value,
                               substatus=scan.substatus, occurred_at=scan.occurred_at.isoformat(),
                               city=scan.city, postal_code=scan.postal_code, newest=newest))
     if not newest:
@@ -112,10 +138,7 @@ def _learn_gap(uow: UnitOfWork, row: Any, scan: Scan) -> None:
     hours = (scan.occurred_at - since).total_seconds() / 3600
     if hours < 0:
         return
-    stats = store.gap(uow.conn, row.carrier, row.service, row.lane, before)
-    base = stats if stats is not None else GapStats()
-    store.save_gap(uow.conn, row.carrier, row.service, row.lane, before, base.add(hours),
-                   existed=stats is not None)
+    store.add_gap(uow.conn, row.carrier, row.service, row.lane, before, hours)
 
 
 def _apply_newest(uow: UnitOfWork, row: Any, scan: Scan) -> None:

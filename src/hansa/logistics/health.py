@@ -34,12 +34,12 @@ def record_outcome(conn: Connection, carrier: str, lane: str, troubled: bool,
     if state is BreakerState.HALF_OPEN and not troubled:
         breakers.record_success(conn, name, at)
         return None
+    if not troubled:  # a good outcome only lowers the rate: it cannot trip the breaker
+        return None
     verdict = detectors.error_rate(store.lane_window(conn, carrier, lane, at - WINDOW), now=at,
                                    window=WINDOW, max_rate=MAX_TROUBLED_SHARE,
                                    min_events=MIN_EVENTS, guard=name)
-    if verdict.allowed and state is not BreakerState.HALF_OPEN:
-        return None
-    if verdict.allowed:  # half-open and a troubled outcome under the rate: stay half-open
+    if verdict.allowed:
         return None
     breakers.ensure(conn, name, at, cooldown=COOLDOWN)
     breakers.trip(conn, name, verdict, at)

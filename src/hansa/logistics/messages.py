@@ -43,6 +43,17 @@ class RecordScan(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordScans(Command):
+    """Every scan of one provider message for one tracking code (webhooks repeat old scans);
+    returns one outcome per scan, in order."""
+
+    provider: str
+    carrier: str
+    tracking_code: str
+    scans: list[Scan]
+
+
+@dataclass(frozen=True, slots=True)
 class SetExceptionPolicy(Command):
     """A merchant's late-parcel rules: value bands (max value minor, hours to release), credit
     share and bounds, write-off threshold."""

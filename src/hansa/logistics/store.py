@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from hansa.db.metadata import Json, UtcDateTime, metadata
@@ -156,19 +158,32 @@ def gap(conn: Connection, carrier: str, service: str, lane: str,
     row = conn.execute(sa.select(gap_stats).where(
         gap_stats.c.carrier == carrier, gap_stats.c.service == service,
         gap_stats.c.lane == lane, gap_stats.c.status == status.value)).first()
-    return None if row is None else GapStats(row._mapping["count"], row.mean, row.m2)
+    if row is None or row._mapping["count"] == 0:
+        return None
+    return GapStats(row._mapping["count"], row.mean, row.m2)
 
 
-def save_gap(conn: Connection, carrier: str, service: str, lane: str, status: TrackingStatus,
-             stats: GapStats, existed: bool) -> None:
-    values = {"count": stats.count, "mean": stats.mean, "m2": stats.m2}
-    if existed:
-        conn.execute(gap_stats.update().where(
-            gap_stats.c.carrier == carrier, gap_stats.c.service == service,
-            gap_stats.c.lane == lane, gap_stats.c.status == status.value).values(**values))
-    else:
-        conn.execute(gap_stats.insert().values(carrier=carrier, service=service, lane=lane,
-                                               status=status.value, **values))
+def add_gap(conn: Connection, carrier: str, service: str, lane: str, status: TrackingStatus,
+            hours: float) -> None:
+    """Fold one observed gap into the key's running mean and variance (Welford), atomically:
+    concurrent scans of one lane never lose an update."""
+    key = {"carrier": carrier, "service": service, "lane": lane, "status": status.value}
+    where = [gap_stats.c[k] == v for k, v in key.items()]
+    c = gap_stats.c
+    x = sa.literal(hours, sa.Float())
+    mean = c.mean + (x - c.mean) / (c["count"] + 1)
+    update = gap_stats.update().where(*where).values(
+        {c["count"]: c["count"] + 1, c.mean: mean, c.m2: c.m2 + (x - c.mean) * (x - mean)})
+    if conn.execute(update).rowcount:
+        return
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(gap_stats)
+    conn.execute(insert.values(**key, count=0, mean=0.0, m2=0.0).on_conflict_do_nothing())
+    conn.execute(update)
+
+
+def scan_keys(conn: Connection, shipment_id: str) -> set[str]:
+    return set(conn.execute(sa.select(scans.c.scan_key)
+                            .where(scans.c.shipment_id == shipment_id)).scalars())
 
 
 def incident(conn: Connection, incident_id: str, *, lock: bool = False) -> Any:

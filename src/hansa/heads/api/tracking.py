@@ -19,7 +19,7 @@ from hansa.adapters.tracking.registry import ADAPTERS
 from hansa.bootstrap import Hansa
 from hansa.heads.api.deps import HansaDep
 from hansa.kernel.errors import InvalidData, NotFound
-from hansa.logistics.messages import RecordScan
+from hansa.logistics.messages import RecordScans
 from hansa.logistics.model import order_key
 
 router = APIRouter(prefix="/webhooks/tracking", tags=["tracking"])
@@ -30,10 +30,9 @@ def record_updates(hansa: Hansa, provider: str, updates: list[TrackingUpdate]) -
     outcomes: Counter[str] = Counter()
     for update in updates:
         with hansa.bus.uow() as uow:
-            for scan in sorted(update.scans, key=order_key):
-                outcomes[uow.execute(RecordScan(provider=provider, carrier=update.carrier,
-                                                tracking_code=update.tracking_code,
-                                                scan=scan))] += 1
+            outcomes.update(uow.execute(RecordScans(
+                provider=provider, carrier=update.carrier, tracking_code=update.tracking_code,
+                scans=sorted(update.scans, key=order_key))))
             uow.commit()
     return outcomes
 
