@@ -10,6 +10,7 @@ from datetime import timedelta
 from functools import partial
 
 from hansa import migrations
+from hansa.adapters.messaging.smtp import SmtpTransport
 from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.adapters.webhooks import HttpxWebhookSender
 from hansa.automation import exceptions_path, flow_paths, returns_settlement
@@ -161,6 +162,10 @@ def bootstrap(
     register_handlers(bus, settings, payments)
     engine = Engine(bus)
     flows = flow_paths.install(engine, webhooks or HttpxWebhookSender(timeout_seconds=10.0))
+    if messaging is None and settings.messaging_smtp_host:
+        messaging = {"email": SmtpTransport(settings.messaging_smtp_host,
+                                            settings.messaging_smtp_port,
+                                            settings.messaging_from)}
     transports = register_exceptions(bus, engine, messaging=messaging)
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     tracking_ups_secret: str = Field(
         default="", description="credential header UPS tracking pushes must carry"
     )
+    messaging_smtp_host: str = Field(
+        default="", description="SMTP server for customer emails; empty keeps them in the database"
+    )
+    messaging_smtp_port: int = Field(default=25, ge=1, le=65535)
+    messaging_from: str = Field(default="care@hansa.local", description="sender of customer email")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
