@@ -37,6 +37,7 @@ check: install
 bench: install
 	$(PY) bench/run.py
 	$(PY) bench/sim.py
+	$(PY) bench/tracking.py
 
 ## make migration: regenerate the initial migration from the models (pre-release only)
 migration: install

@@ -10,9 +10,10 @@ from datetime import timedelta
 from functools import partial
 
 from hansa import migrations
+from hansa.adapters.messaging.smtp import SmtpTransport
 from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.adapters.webhooks import HttpxWebhookSender
-from hansa.automation import flow_paths
+from hansa.automation import exceptions_path, flow_paths, returns_settlement
 from hansa.automation.engine import Engine
 from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.webhooks import WebhookSender
@@ -35,6 +36,11 @@ from hansa.guards.price_guard import PriceThresholds
 from hansa.inventory import handlers as inventory
 from hansa.inventory import messages as inventory_msg
 from hansa.kernel.clock import Clock, SystemClock
+from hansa.logistics import handlers as logistics
+from hansa.logistics import messages as logistics_msg
+from hansa.logistics import return_messages as return_msg
+from hansa.logistics import returns
+from hansa.logistics.returns_model import ReturnRules
 from hansa.orders import handlers as orders
 from hansa.orders import messages as orders_msg
 from hansa.orders.ports import PaymentProvider
@@ -43,6 +49,10 @@ from hansa.pricing import messages as pricing_msg
 from hansa.suppliers import handlers as suppliers
 from hansa.suppliers import messages as suppliers_msg
 from hansa.suppliers import price_feed
+from hansa.support import handlers as support
+from hansa.support import messages as support_msg
+from hansa.support.helpdesk import BuiltInHelpdesk, InDatabaseTransport
+from hansa.support.ports import Helpdesk, MessageTransport
 
 
 @dataclass
@@ -142,6 +152,7 @@ def bootstrap(
     transport: Transport | None = None,
     payments: PaymentProvider | None = None,
     webhooks: WebhookSender | None = None,
+    messaging: dict[str, MessageTransport] | None = None,
 ) -> Hansa:
     """Wire a Hansa. `migrate=True` brings the schema to the newest revision first."""
     settings = settings or Settings()
@@ -157,6 +168,11 @@ def bootstrap(
         min_steps=settings.guard_step_failure_min_steps,
         window=timedelta(minutes=settings.guard_step_failure_window_minutes)))
     flows = flow_paths.install(engine, webhooks or HttpxWebhookSender(timeout_seconds=10.0))
+    if messaging is None and settings.messaging_smtp_host:
+        messaging = {"email": SmtpTransport(settings.messaging_smtp_host,
+                                            settings.messaging_smtp_port,
+                                            settings.messaging_from)}
+    transports = register_exceptions(bus, engine, messaging=messaging)
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))
@@ -170,4 +186,37 @@ def bootstrap(
     )
     bus.on_commit(lambda _envelopes: worker.wake())
     return Hansa(settings=settings, db=db, clock=clock, bus=bus, dispatcher=dispatcher,
-                 transport=transport, worker=worker, engine=engine, flows=flows)
+                 transport=transport, worker=worker, engine=engine, flows=flows,
+                 extras={"message_transports": transports})
+
+
+def register_exceptions(bus: MessageBus, engine: Engine, *, helpdesk: Helpdesk | None = None,
+                        messaging: dict[str, MessageTransport] | None = None
+                        ) -> dict[str, MessageTransport]:
+    """Logistics tracking, support (tickets, messages, credit) and the exceptions path."""
+    bus.register(logistics_msg.TrackShipment, logistics.track_shipment)
+    bus.register(logistics_msg.RecordScan, logistics.record_scan)
+    bus.register(logistics_msg.RecordScans, logistics.record_scans)
+    bus.register(logistics_msg.SetExceptionPolicy, logistics.set_exception_policy)
+    bus.register(logistics_msg.BeginIncidentResponse, logistics.begin_incident_response)
+    bus.register(logistics_msg.ReserveReship, logistics.reserve_reship)
+    bus.register(logistics_msg.CancelReship, logistics.cancel_reship)
+    bus.register(logistics_msg.ReleaseReship, logistics.release_reship)
+    bus.subscribe(logistics_msg.ExpectedScanDue, "logistics.expected_scan",
+                  logistics.on_expected_scan_due)
+
+    bus.register(support_msg.OpenTicket,
+                 partial(support.open_ticket, helpdesk=helpdesk or BuiltInHelpdesk()))
+    bus.register(support_msg.QueueCustomerMessage, support.queue_customer_message)
+    bus.register(support_msg.IssueCredit, support.issue_credit)
+    bus.register(support_msg.RedeemCredit, support.redeem_credit)
+    bus.register(support_msg.ReverseRedemption, support.reverse_redemption)
+    transports: dict[str, MessageTransport] = {"default": InDatabaseTransport(),
+                                               **(messaging or {})}
+    bus.subscribe(support_msg.CustomerMessageQueued, "support.deliver_message",
+                  partial(support.deliver_message, transports=transports))
+    exceptions_path.install(engine)
+    bus.register(return_msg.RequestReturn, partial(returns.request_return, rules=ReturnRules()))
+    bus.register(return_msg.ReceiveReturn, returns.receive_return)
+    returns_settlement.install(bus)
+    return transports

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hansa.config import Settings
 from hansa.heads.cli.guards import guards_app
+from hansa.heads.cli.logistics import logistics_app
 from hansa.heads.cli.paths import paths_app
 from hansa.sim.cli import simulate
 
@@ -26,6 +27,7 @@ app.add_typer(bus_app, name="bus")
 app.add_typer(guards_app, name="guards")
 app.add_typer(paths_app, name="paths")
 app.command("simulate")(simulate)
+app.add_typer(logistics_app, name="logistics")
 console = Console()
 
 DbOption = Annotated[str | None, typer.Option(

@@ -57,6 +57,20 @@ class Settings(BaseSettings):
         default=5, ge=1, description="... out of at least this many steps ...")
     guard_step_failure_window_minutes: int = Field(
         default=10, ge=1, description="... finished within this window")
+    tracking_easypost_secret: str = Field(
+        default="", description="EasyPost webhook secret (X-Hmac-Signature); empty refuses all"
+    )
+    tracking_aftership_secret: str = Field(
+        default="", description="AfterShip webhook secret (aftership-hmac-sha256)"
+    )
+    tracking_ups_secret: str = Field(
+        default="", description="credential header UPS tracking pushes must carry"
+    )
+    messaging_smtp_host: str = Field(
+        default="", description="SMTP server for customer emails; empty keeps them in the database"
+    )
+    messaging_smtp_port: int = Field(default=25, ge=1, le=65535)
+    messaging_from: str = Field(default="care@hansa.local", description="sender of customer email")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"

@@ -8,9 +8,12 @@ from hansa.channels import store as channels_store
 from hansa.db.metadata import metadata
 from hansa.guards import store as guards_store
 from hansa.inventory import store as inventory_store
+from hansa.logistics import returns_store as logistics_returns_store
+from hansa.logistics import store as logistics_store
 from hansa.orders import store as orders_store
 from hansa.pricing import store as pricing_store
 from hansa.suppliers import store as suppliers_store
+from hansa.support import store as support_store
 
 __all__ = [
     "automation_flow_store",
@@ -20,8 +23,11 @@ __all__ = [
     "channels_store",
     "guards_store",
     "inventory_store",
+    "logistics_returns_store",
+    "logistics_store",
     "metadata",
     "orders_store",
     "pricing_store",
     "suppliers_store",
+    "support_store",
 ]

@@ -341,6 +341,136 @@ def upgrade() -> None:
     sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_transfers'))
     )
+    op.create_table('logistics_gap_stats',
+    sa.Column('carrier', sa.String(length=40), nullable=False),
+    sa.Column('service', sa.String(length=40), nullable=False),
+    sa.Column('lane', sa.String(length=80), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('mean', sa.Float(), nullable=False),
+    sa.Column('m2', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('carrier', 'service', 'lane', 'status', name=op.f('pk_logistics_gap_stats'))
+    )
+    op.create_table('logistics_incidents',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('shipment_id', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('expected_by', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('opened_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('release_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('credit_minor', sa.BigInteger(), nullable=False),
+    sa.Column('run_key', sa.String(length=80), nullable=True),
+    sa.Column('reship_status', sa.String(length=12), nullable=False),
+    sa.Column('reship_location_id', sa.String(length=36), nullable=True),
+    sa.Column('reship_meets_promise', sa.Boolean(), nullable=True),
+    sa.Column('recovered_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('released_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('resolved_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('outcome', sa.String(length=12), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_incidents'))
+    )
+    with op.batch_alter_table('logistics_incidents', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_logistics_incidents_shipment_id'), ['shipment_id'], unique=False)
+
+    op.create_table('logistics_lane_outcomes',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('carrier', sa.String(length=40), nullable=False),
+    sa.Column('lane', sa.String(length=80), nullable=False),
+    sa.Column('troubled', sa.Boolean(), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_lane_outcomes'))
+    )
+    with op.batch_alter_table('logistics_lane_outcomes', schema=None) as batch_op:
+        batch_op.create_index('ix_logistics_lane_outcomes_lane_at', ['carrier', 'lane', 'at'], unique=False)
+
+    op.create_table('logistics_policies',
+    sa.Column('merchant', sa.String(length=64), nullable=False),
+    sa.Column('bands', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('credit_basis_points', sa.Integer(), nullable=False),
+    sa.Column('credit_min_minor', sa.BigInteger(), nullable=False),
+    sa.Column('credit_max_minor', sa.BigInteger(), nullable=False),
+    sa.Column('write_off_below_minor', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('merchant', name=op.f('pk_logistics_policies'))
+    )
+    op.create_table('logistics_return_lines',
+    sa.Column('rma_id', sa.String(length=64), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('outcome', sa.String(length=12), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('rma_id', 'sku', 'outcome', name=op.f('pk_logistics_return_lines'))
+    )
+    op.create_table('logistics_returns',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('shipment_id', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('lines', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('condition', sa.String(length=12), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('resolution', sa.String(length=8), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('label_reference', sa.String(length=40), nullable=False),
+    sa.Column('requested_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('location_id', sa.String(length=36), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_returns'))
+    )
+    with op.batch_alter_table('logistics_returns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_logistics_returns_shipment_id'), ['shipment_id'], unique=False)
+
+    op.create_table('logistics_scans',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('shipment_id', sa.String(length=64), nullable=False),
+    sa.Column('scan_key', sa.String(length=32), nullable=False),
+    sa.Column('provider', sa.String(length=24), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('substatus', sa.String(length=64), nullable=False),
+    sa.Column('message', sa.String(length=300), nullable=False),
+    sa.Column('occurred_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('city', sa.String(length=120), nullable=False),
+    sa.Column('postal_code', sa.String(length=16), nullable=False),
+    sa.Column('country', sa.String(length=3), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=True),
+    sa.Column('lon', sa.Float(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_scans')),
+    sa.UniqueConstraint('shipment_id', 'scan_key', name=op.f('uq_logistics_scans_shipment_id_scan_key'))
+    )
+    op.create_table('logistics_shipments',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('order_id', sa.String(length=64), nullable=False),
+    sa.Column('customer', sa.String(length=320), nullable=False),
+    sa.Column('merchant', sa.String(length=64), nullable=False),
+    sa.Column('origin_location_id', sa.String(length=36), nullable=False),
+    sa.Column('carrier', sa.String(length=40), nullable=False),
+    sa.Column('service', sa.String(length=40), nullable=False),
+    sa.Column('tracking_code', sa.String(length=64), nullable=False),
+    sa.Column('destination_postal_code', sa.String(length=16), nullable=False),
+    sa.Column('destination_country', sa.String(length=2), nullable=False),
+    sa.Column('promised_date', sa.Date(), nullable=False),
+    sa.Column('lines', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('value_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('lane', sa.String(length=80), nullable=False),
+    sa.Column('registered_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('substatus', sa.String(length=64), nullable=False),
+    sa.Column('status_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('last_city', sa.String(length=120), nullable=False),
+    sa.Column('last_postal_code', sa.String(length=16), nullable=False),
+    sa.Column('last_country', sa.String(length=3), nullable=False),
+    sa.Column('last_lat', sa.Float(), nullable=True),
+    sa.Column('last_lon', sa.Float(), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('expected_by', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('delivered_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_shipments'))
+    )
+    with op.batch_alter_table('logistics_shipments', schema=None) as batch_op:
+        batch_op.create_index('ix_logistics_shipments_code', ['carrier', 'tracking_code', 'registered_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_logistics_shipments_order_id'), ['order_id'], unique=False)
+
     op.create_table('orders_carts',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('channel_id', sa.String(length=36), nullable=False),
@@ -409,6 +539,55 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_suppliers_suppliers')),
     sa.UniqueConstraint('code', name=op.f('uq_suppliers_suppliers_code'))
     )
+    op.create_table('support_credit_entries',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('customer', sa.String(length=320), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=160), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_support_credit_entries')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_support_credit_entries_idempotency_key'))
+    )
+    with op.batch_alter_table('support_credit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_credit_entries_customer'), ['customer'], unique=False)
+
+    op.create_table('support_messages',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('recipient', sa.String(length=320), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
+    sa.Column('queued_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('sent_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('transport', sa.String(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_support_messages')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_support_messages_idempotency_key'))
+    )
+    with op.batch_alter_table('support_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_messages_reference'), ['reference'], unique=False)
+
+    op.create_table('support_tickets',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('customer', sa.String(length=320), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=120), nullable=False),
+    sa.Column('opened_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_support_tickets')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_support_tickets_idempotency_key'))
+    )
+    with op.batch_alter_table('support_tickets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_support_tickets_reference'), ['reference'], unique=False)
+
     op.create_table('catalog_components',
     sa.Column('product_id', sa.String(length=36), nullable=False),
     sa.Column('component_sku', sa.String(length=64), nullable=False),
@@ -503,6 +682,18 @@ def downgrade() -> None:
 
     op.drop_table('catalog_variants')
     op.drop_table('catalog_components')
+    with op.batch_alter_table('support_tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_tickets_reference'))
+
+    op.drop_table('support_tickets')
+    with op.batch_alter_table('support_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_messages_reference'))
+
+    op.drop_table('support_messages')
+    with op.batch_alter_table('support_credit_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_support_credit_entries_customer'))
+
+    op.drop_table('support_credit_entries')
     op.drop_table('suppliers_suppliers')
     op.drop_table('pricing_price_lists')
     op.drop_table('pricing_costs')
@@ -512,6 +703,27 @@ def downgrade() -> None:
     op.drop_table('orders_orders')
     op.drop_table('orders_idempotency_keys')
     op.drop_table('orders_carts')
+    with op.batch_alter_table('logistics_shipments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_logistics_shipments_order_id'))
+        batch_op.drop_index('ix_logistics_shipments_code')
+
+    op.drop_table('logistics_shipments')
+    op.drop_table('logistics_scans')
+    with op.batch_alter_table('logistics_returns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_logistics_returns_shipment_id'))
+
+    op.drop_table('logistics_returns')
+    op.drop_table('logistics_return_lines')
+    op.drop_table('logistics_policies')
+    with op.batch_alter_table('logistics_lane_outcomes', schema=None) as batch_op:
+        batch_op.drop_index('ix_logistics_lane_outcomes_lane_at')
+
+    op.drop_table('logistics_lane_outcomes')
+    with op.batch_alter_table('logistics_incidents', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_logistics_incidents_shipment_id'))
+
+    op.drop_table('logistics_incidents')
+    op.drop_table('logistics_gap_stats')
     op.drop_table('inventory_transfers')
     with op.batch_alter_table('inventory_reservations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inventory_reservations_reference'))

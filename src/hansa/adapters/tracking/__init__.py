@@ -1,0 +1,1 @@
+"""Carrier tracking adapters: provider payloads to normalised scans, signatures verified."""

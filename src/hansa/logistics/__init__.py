@@ -1,0 +1,1 @@
+"""Logistics: tracked shipments, normalised carrier tracking, expected scans, incidents, reships."""

@@ -1,0 +1,222 @@
+"""Logistics tables: shipments, scans, learned scan gaps, incidents, policies, lane outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from hansa.db.metadata import Json, UtcDateTime, metadata
+from hansa.logistics.model import (
+    ExceptionPolicy,
+    GapStats,
+    TrackingStatus,
+    ValueBand,
+    default_policy,
+)
+
+shipments = sa.Table(
+    "logistics_shipments",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("order_id", sa.String(64), nullable=False, index=True),
+    sa.Column("customer", sa.String(320), nullable=False),
+    sa.Column("merchant", sa.String(64), nullable=False),
+    sa.Column("origin_location_id", sa.String(36), nullable=False),
+    sa.Column("carrier", sa.String(40), nullable=False),
+    sa.Column("service", sa.String(40), nullable=False),
+    sa.Column("tracking_code", sa.String(64), nullable=False),
+    sa.Column("destination_postal_code", sa.String(16), nullable=False),
+    sa.Column("destination_country", sa.String(2), nullable=False),
+    sa.Column("promised_date", sa.Date(), nullable=False),
+    sa.Column("lines", Json, nullable=False),
+    sa.Column("value_minor", sa.BigInteger(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("lane", sa.String(80), nullable=False),
+    sa.Column("registered_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("substatus", sa.String(64), nullable=False),
+    sa.Column("status_at", UtcDateTime()),  # carrier time of the current scan
+    sa.Column("last_city", sa.String(120), nullable=False),
+    sa.Column("last_postal_code", sa.String(16), nullable=False),
+    sa.Column("last_country", sa.String(3), nullable=False),
+    sa.Column("last_lat", sa.Float()),
+    sa.Column("last_lon", sa.Float()),
+    sa.Column("seq", sa.Integer(), nullable=False),  # newer scans applied so far
+    sa.Column("expected_by", UtcDateTime()),
+    sa.Column("delivered_at", UtcDateTime()),
+    sa.Index("ix_logistics_shipments_code", "carrier", "tracking_code", "registered_at"),
+)
+
+scans = sa.Table(
+    "logistics_scans",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("shipment_id", sa.String(64), nullable=False),
+    sa.Column("scan_key", sa.String(32), nullable=False),
+    sa.Column("provider", sa.String(24), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("substatus", sa.String(64), nullable=False),
+    sa.Column("message", sa.String(300), nullable=False),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+    sa.Column("city", sa.String(120), nullable=False),
+    sa.Column("postal_code", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(3), nullable=False),
+    sa.Column("lat", sa.Float()),
+    sa.Column("lon", sa.Float()),
+    sa.UniqueConstraint("shipment_id", "scan_key"),
+)
+
+gap_stats = sa.Table(
+    "logistics_gap_stats",
+    metadata,
+    sa.Column("carrier", sa.String(40), primary_key=True),
+    sa.Column("service", sa.String(40), primary_key=True),
+    sa.Column("lane", sa.String(80), primary_key=True),
+    sa.Column("status", sa.String(24), primary_key=True),
+    sa.Column("count", sa.Integer(), nullable=False),
+    sa.Column("mean", sa.Float(), nullable=False),
+    sa.Column("m2", sa.Float(), nullable=False),
+)
+
+incidents = sa.Table(
+    "logistics_incidents",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("shipment_id", sa.String(64), nullable=False, index=True),
+    sa.Column("status", sa.String(12), nullable=False),  # open, recovered, released, resolved
+    sa.Column("expected_by", UtcDateTime(), nullable=False),
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("release_at", UtcDateTime(), nullable=False),
+    sa.Column("credit_minor", sa.BigInteger(), nullable=False),
+    sa.Column("run_key", sa.String(80)),  # the automation step key of the run acting on it
+    sa.Column("reship_status", sa.String(12), nullable=False),  # none reserved cancelled released
+    sa.Column("reship_location_id", sa.String(36)),
+    sa.Column("reship_meets_promise", sa.Boolean()),
+    sa.Column("recovered_at", UtcDateTime()),
+    sa.Column("released_at", UtcDateTime()),
+    sa.Column("resolved_at", UtcDateTime()),
+    sa.Column("outcome", sa.String(12)),  # return, write_off (both parcels arrived)
+)
+
+policies = sa.Table(
+    "logistics_policies",
+    metadata,
+    sa.Column("merchant", sa.String(64), primary_key=True),
+    sa.Column("bands", Json, nullable=False),  # [[max value minor, hours], ...]
+    sa.Column("credit_basis_points", sa.Integer(), nullable=False),
+    sa.Column("credit_min_minor", sa.BigInteger(), nullable=False),
+    sa.Column("credit_max_minor", sa.BigInteger(), nullable=False),
+    sa.Column("write_off_below_minor", sa.BigInteger(), nullable=False),
+)
+
+lane_outcomes = sa.Table(
+    "logistics_lane_outcomes",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("carrier", sa.String(40), nullable=False),
+    sa.Column("lane", sa.String(80), nullable=False),
+    sa.Column("troubled", sa.Boolean(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_logistics_lane_outcomes_lane_at", "carrier", "lane", "at"),
+)
+
+
+def _locked(conn: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
+    return query.with_for_update() if conn.dialect.name == "postgresql" else query
+
+
+def shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
+    query = sa.select(shipments).where(shipments.c.id == shipment_id)
+    return conn.execute(_locked(conn, query) if lock else query).first()
+
+
+def shipments_by_code(conn: Connection, carrier: str, code: str) -> list[Any]:
+    """Every shipment that used this tracking code, newest registration first."""
+    return list(conn.execute(sa.select(shipments.c.id, shipments.c.registered_at)
+                             .where(shipments.c.carrier == carrier,
+                                    shipments.c.tracking_code == code)
+                             .order_by(shipments.c.registered_at.desc())))
+
+
+def update_shipment(conn: Connection, shipment_id: str, **values: Any) -> None:
+    conn.execute(shipments.update().where(shipments.c.id == shipment_id).values(**values))
+
+
+def scan_known(conn: Connection, shipment_id: str, key: str) -> bool:
+    return conn.execute(sa.select(scans.c.id).where(scans.c.shipment_id == shipment_id,
+                                                    scans.c.scan_key == key)).first() is not None
+
+
+def gap(conn: Connection, carrier: str, service: str, lane: str,
+        status: TrackingStatus) -> GapStats | None:
+    row = conn.execute(sa.select(gap_stats).where(
+        gap_stats.c.carrier == carrier, gap_stats.c.service == service,
+        gap_stats.c.lane == lane, gap_stats.c.status == status.value)).first()
+    if row is None or row._mapping["count"] == 0:
+        return None
+    return GapStats(row._mapping["count"], row.mean, row.m2)
+
+
+def add_gap(conn: Connection, carrier: str, service: str, lane: str, status: TrackingStatus,
+            hours: float) -> None:
+    """Fold one observed gap into the key's running mean and variance (Welford), atomically:
+    concurrent scans of one lane never lose an update."""
+    key = {"carrier": carrier, "service": service, "lane": lane, "status": status.value}
+    where = [gap_stats.c[k] == v for k, v in key.items()]
+    c = gap_stats.c
+    x = sa.literal(hours, sa.Float())
+    mean = c.mean + (x - c.mean) / (c["count"] + 1)
+    update = gap_stats.update().where(*where).values(
+        {c["count"]: c["count"] + 1, c.mean: mean, c.m2: c.m2 + (x - c.mean) * (x - mean)})
+    if conn.execute(update).rowcount:
+        return
+    insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(gap_stats)
+    conn.execute(insert.values(**key, count=0, mean=0.0, m2=0.0).on_conflict_do_nothing())
+    conn.execute(update)
+
+
+def scan_keys(conn: Connection, shipment_id: str) -> set[str]:
+    return set(conn.execute(sa.select(scans.c.scan_key)
+                            .where(scans.c.shipment_id == shipment_id)).scalars())
+
+
+def incident(conn: Connection, incident_id: str, *, lock: bool = False) -> Any:
+    query = sa.select(incidents).where(incidents.c.id == incident_id)
+    return conn.execute(_locked(conn, query) if lock else query).first()
+
+
+def live_incident(conn: Connection, shipment_id: str) -> Any:
+    """The shipment's incident that is not settled yet (open, recovered or released)."""
+    return conn.execute(sa.select(incidents).where(
+        incidents.c.shipment_id == shipment_id,
+        incidents.c.status.in_(("open", "recovered", "released")))
+        .order_by(incidents.c.opened_at.desc())).first()
+
+
+def update_incident(conn: Connection, incident_id: str, **values: Any) -> None:
+    conn.execute(incidents.update().where(incidents.c.id == incident_id).values(**values))
+
+
+def policy(conn: Connection, merchant: str) -> ExceptionPolicy:
+    row = conn.execute(sa.select(policies).where(policies.c.merchant == merchant)).first()
+    if row is None:
+        return default_policy(merchant)
+    return ExceptionPolicy(
+        merchant=merchant,
+        bands=tuple(ValueBand(int(v), timedelta(hours=float(h))) for v, h in row.bands),
+        credit_basis_points=row.credit_basis_points, credit_min_minor=row.credit_min_minor,
+        credit_max_minor=row.credit_max_minor, write_off_below_minor=row.write_off_below_minor)
+
+
+def lane_window(conn: Connection, carrier: str, lane: str,
+                since: datetime) -> list[tuple[datetime, bool]]:
+    return [(r.at, not r.troubled) for r in conn.execute(
+        sa.select(lane_outcomes.c.at, lane_outcomes.c.troubled).where(
+            lane_outcomes.c.carrier == carrier, lane_outcomes.c.lane == lane,
+            lane_outcomes.c.at > since))]

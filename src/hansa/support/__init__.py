@@ -1,0 +1,1 @@
+"""Support: tickets behind a helpdesk port, customer messages, and the store-credit ledger."""
