@@ -6,10 +6,12 @@ from hansa.bus import store as bus_store
 from hansa.catalog import store as catalog_store
 from hansa.channels import store as channels_store
 from hansa.db.metadata import metadata
+from hansa.fulfillment import store as fulfillment_store
 from hansa.guards import store as guards_store
 from hansa.inventory import store as inventory_store
 from hansa.orders import store as orders_store
 from hansa.pricing import store as pricing_store
+from hansa.shipping import store as shipping_store
 from hansa.suppliers import store as suppliers_store
 
 __all__ = [
@@ -18,10 +20,12 @@ __all__ = [
     "bus_store",
     "catalog_store",
     "channels_store",
+    "fulfillment_store",
     "guards_store",
     "inventory_store",
     "metadata",
     "orders_store",
     "pricing_store",
+    "shipping_store",
     "suppliers_store",
 ]

@@ -1,0 +1,305 @@
+"""The exact sourcing optimiser: branch and bound over (node, lane) choices.
+
+Objective, lexicographic: promised day, then landed cost (handling + carriage + parcel fees
+under the contracts), then number of shipments; then a stable tie-break on node codes.
+Days are tried in ascending order; at the first day some plan meets, the search enumerates
+subsets of nodes (each with one lane that arrives by that day), pruning with
+
+- coverage: the undecided nodes cannot make up the missing units;
+- cost: fees of the chosen lanes + the cheapest possible carriage of every unit >= the best;
+- dominance: a lane that costs at least as much as another of the same node and group.
+
+Every chosen node must ship something, so a subtree never holds fewer shipments than it has
+chosen nodes. The search is exact unless `budget` (search nodes) runs out; then the best plan
+found is returned with `exact=False` (the fallback for very large orders; its gap to the
+MILP is measured in bench/o2c.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hansa.fulfillment.explain import explain
+from hansa.fulfillment.model import (
+    Plan,
+    Problem,
+    SplitPolicy,
+    Unfulfillable,
+    build_plan,
+    fees,
+)
+from hansa.shipping.model import Lane
+
+DEFAULT_BUDGET = 3_000
+_INF = 1 << 60
+
+
+def best_single(problem: Problem) -> Plan | None:
+    """The best plan with one shipment (lexicographic), or None if no node holds it all."""
+    best: Plan | None = None
+    for oi, option in enumerate(problem.options):
+        if any(s < d for s, d in zip(option.stock, problem.demand, strict=True)):
+            continue
+        for li in range(len(option.lanes)):
+            plan = build_plan(problem, [(oi, li)], "single")
+            if plan is not None and (best is None or _rank(plan) < _rank(best)):
+                best = plan
+    return best
+
+
+def _rank(plan: Plan) -> tuple[int, int, int, tuple[str, ...]]:
+    return (*plan.key, tuple(f"{s.node_code}/{s.lane.service}" for s in plan.shipments))
+
+
+def _coverable(problem: Problem, day: int) -> bool:
+    for li, wanted in enumerate(problem.demand):
+        have = 0
+        for option in problem.options:
+            if option.stock[li] and any(lane.day <= day and costs[li] is not None
+                                        for lane, costs in zip(option.lanes, option.unit_costs,
+                                                               strict=True)):
+                have += option.stock[li]
+        if have < wanted:
+            return False
+    return True
+
+
+def _usable(problem: Problem, oi: int, day: int) -> list[int]:
+    """Lanes of option `oi` arriving by `day`, without lanes another one dominates."""
+    option = problem.options[oi]
+    ids = [li for li, lane in enumerate(option.lanes) if lane.day <= day]
+    kept: list[int] = []
+    for li in ids:
+        if not any(_dominates(option.lanes[o], option.unit_costs[o], option.lanes[li],
+                              option.unit_costs[li], o < li) for o in ids if o != li):
+            kept.append(li)
+    return kept
+
+
+def _dominates(a: Lane, a_costs: tuple[int | None, ...], b: Lane,
+               b_costs: tuple[int | None, ...], a_first: bool) -> bool:
+    if a.group() != b.group() or a.fee > b.fee:
+        return False
+    for ca, cb in zip(a_costs, b_costs, strict=True):
+        if ca is None and cb is not None:
+            return False
+        if ca is not None and cb is not None and ca > cb:
+            return False
+    equal = a.fee == b.fee and a_costs == b_costs
+    return a_first or not equal
+
+
+def _lower_bound_variable(problem: Problem, usable: dict[int, list[int]]) -> int:
+    """Cheapest possible carriage of every unit over all usable lanes (capacities kept)."""
+    total = 0
+    for li, wanted in enumerate(problem.demand):
+        ranked = sorted((c, problem.options[oi].stock[li]) for oi, lanes in usable.items()
+                        if problem.options[oi].stock[li]
+                        and (c := min((x for lj in lanes
+                                       if (x := problem.options[oi].unit_costs[lj][li])
+                                       is not None), default=None)) is not None)
+        left = wanted
+        for cost, held in ranked:
+            take = min(left, held)
+            total += take * cost
+            left -= take
+            if not left:
+                break
+    return total
+
+
+class _Search:
+    """One day's branch and bound; `best` holds the incumbent."""
+
+    def __init__(self, problem: Problem, day: int, cap: int | None, incumbent: Plan | None,
+                 budget: int) -> None:
+        self.problem = problem
+        self.cap = cap
+        self.best = incumbent
+        self.budget = budget
+        self.visited = 0
+        usable = {oi: lanes for oi in range(len(problem.options))
+                  if (lanes := _usable(problem, oi, day))}
+        self.lb = _lower_bound_variable(problem, usable)
+        demand = problem.demand
+        # nodes that can ship the whole order first: they make a good incumbent early
+        self.order = sorted(usable, key=lambda oi: (
+            -sum(min(s, d) for s, d in zip(problem.options[oi].stock, demand, strict=True)),
+            min(problem.options[oi].lanes[li].fee for li in usable[oi]),
+            problem.options[oi].node.code))
+        self.usable = usable
+        n = len(demand)
+        self.carries = {(oi, li): [s if c is not None else 0 for s, c in zip(
+            problem.options[oi].stock, problem.options[oi].unit_costs[li], strict=True)]
+            for oi, lanes in usable.items() for li in lanes}
+        self.suffix = [[0] * n for _ in range(len(self.order) + 1)]
+        for pos in range(len(self.order) - 1, -1, -1):
+            oi = self.order[pos]
+            most = [max(self.carries[oi, li][i] for li in usable[oi]) for i in range(n)]
+            self.suffix[pos] = [self.suffix[pos + 1][i] + most[i] for i in range(n)]
+        inf = 1 << 60
+        self.cheapest = {key: [inf if c is None else c for c in
+                               problem.options[key[0]].unit_costs[key[1]]]
+                         for key in self.carries}
+        self.sufmin = [[inf] * n for _ in range(len(self.order) + 1)]
+        for pos in range(len(self.order) - 1, -1, -1):
+            oi = self.order[pos]
+            self.sufmin[pos] = [min(self.sufmin[pos + 1][i],
+                                    *(self.cheapest[oi, li][i] for li in usable[oi]))
+                                for i in range(n)]
+        self.suffix_offers: list[list[list[tuple[int, int]]]] = [[[] for _ in range(n)]]
+        for pos in range(len(self.order) - 1, -1, -1):
+            oi = self.order[pos]
+            stock = problem.options[oi].stock
+            offers = [sorted([*self.suffix_offers[0][i], (best, stock[i])])
+                      if stock[i] and (best := min(self.cheapest[oi, li][i]
+                                                   for li in usable[oi])) < inf
+                      else self.suffix_offers[0][i] for i in range(n)]
+            self.suffix_offers.insert(0, offers)
+        greedy = _greedy(problem, usable)
+        if greedy is not None and self._better(greedy):
+            self.best = greedy
+
+    def run(self) -> bool:
+        """Search; True if it finished (the result is exact)."""
+        try:
+            self._dfs(0, [], [0] * len(self.problem.demand), [1 << 60] * len(self.problem.demand))
+        except _OutOfBudget:
+            return False
+        return True
+
+    def _better(self, plan: Plan) -> bool:
+        if self.cap is not None and plan.cost > self.cap and len(plan.shipments) > 1:
+            return False
+        return self.best is None or _rank(plan) < _rank(self.best)
+
+    def _pruned(self, chosen: list[tuple[int, int]], pos: int, mins: list[int]) -> bool:
+        depth = 0
+        options = self.problem.options
+        for i, wanted in enumerate(self.problem.demand):
+            offers = self.suffix_offers[pos][i]
+            mine = [(c, options[oi].stock[i]) for oi, li in chosen
+                    if (c := self.cheapest[oi, li][i]) < _INF and options[oi].stock[i]]
+            if mine:
+                offers = sorted([*offers, *mine])
+            left = wanted
+            for cost, held in offers:
+                take = held if held < left else left
+                depth += take * cost
+                left -= take
+                if not left:
+                    break
+            if left:
+                return True  # cannot be covered from here
+        bound = fees([options[oi].lanes[li] for oi, li in chosen]) + depth
+        if self.cap is not None and len(chosen) > 1 and bound > self.cap:
+            return True
+        if self.best is None:
+            return False
+        return bound > self.best.cost or (bound == self.best.cost
+                                          and len(chosen) >= len(self.best.shipments))
+
+    def _dfs(self, pos: int, chosen: list[tuple[int, int]], held: list[int],
+             mins: list[int]) -> None:
+        self.visited += 1
+        if self.visited > self.budget:
+            raise _OutOfBudget
+        demand = self.problem.demand
+        if chosen and all(h >= d for h, d in zip(held, demand, strict=True)):
+            plan = build_plan(self.problem, chosen, "exact")
+            if plan is not None and len(plan.shipments) == len(chosen) and self._better(plan):
+                self.best = plan
+        if pos == len(self.order):
+            return
+        rest = self.suffix[pos]
+        if any(h + r < d for h, r, d in zip(held, rest, demand, strict=True)):
+            return
+        oi = self.order[pos]
+        for li in self.usable[oi]:
+            nxt = [*chosen, (oi, li)]
+            more = [min(m, c) for m, c in zip(mins, self.cheapest[oi, li], strict=True)]
+            if not self._pruned(nxt, pos + 1, more):
+                carried = self.carries[oi, li]
+                self._dfs(pos + 1, nxt, [h + c for h, c in zip(held, carried, strict=True)],
+                          more)
+        if not chosen or not self._pruned(chosen, pos + 1, mins):
+            self._dfs(pos + 1, chosen, held, mins)
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+def _greedy(problem: Problem, usable: dict[int, list[int]]) -> Plan | None:
+    """A quick incumbent: repeatedly take the (node, lane) with the lowest cost per unit."""
+    left = list(problem.demand)
+    chosen: list[tuple[int, int]] = []
+    used: set[int] = set()
+    while any(left):
+        best: tuple[float, int, int] | None = None
+        for oi, lanes in usable.items():
+            if oi in used:
+                continue
+            option = problem.options[oi]
+            for li in lanes:
+                costs = option.unit_costs[li]
+                units = price = 0
+                for k, want in enumerate(left):
+                    if want and costs[k] is not None and option.stock[k]:
+                        take = min(want, option.stock[k])
+                        units += take
+                        price += take * (costs[k] or 0)
+                if units and (best is None or (option.lanes[li].fee + price) / units < best[0]):
+                    best = ((option.lanes[li].fee + price) / units, oi, li)
+        if best is None:
+            return None
+        _, oi, li = best
+        used.add(oi)
+        chosen.append((oi, li))
+        option = problem.options[oi]
+        for k, want in enumerate(left):
+            if want and option.unit_costs[li][k] is not None:
+                left[k] = max(0, want - option.stock[k])
+    return build_plan(problem, chosen, "greedy", exact=False)
+
+
+def source(problem: Problem, policy: SplitPolicy | None = None,
+           budget: int = DEFAULT_BUDGET) -> Plan:
+    """The best plan for the order (see the module docstring); Unfulfillable if none exists."""
+    policy = policy or SplitPolicy()
+    single = best_single(problem)
+    if not policy.allow:
+        if single is None:
+            raise Unfulfillable("no location can ship the whole order and splits are off",
+                                code="unfulfillable")
+        return explain(problem, single, single, policy)
+    cap = (single.cost + policy.max_extra_cost
+           if single is not None and policy.max_extra_cost is not None else None)
+    days = sorted({lane.day for option in problem.options for lane in option.lanes})
+    visited = 0
+    for day in days:
+        if single is not None and day >= single.day and cap is not None:
+            break  # the policy splits only when that is faster
+        if single is not None and day > single.day:
+            break
+        if not _coverable(problem, day):
+            continue
+        incumbent = single if single is not None and single.day == day else None
+        search = _Search(problem, day, cap, incumbent, budget)
+        finished = search.run()
+        visited += search.visited
+        if search.best is not None:
+            plan = replace(search.best, exact=finished,
+                           solver="exact" if finished else "budget",
+                           meta={"search_nodes": visited, "day_tried": day})
+            return explain(problem, plan, single, policy)
+        if not finished:
+            break
+    if visited > budget:
+        from hansa.fulfillment.milp import solve_milp  # exact, slower: no incumbent in budget
+
+        return explain(problem, solve_milp(problem, policy), single, policy)
+    if single is not None:
+        return explain(problem, replace(single, meta={"search_nodes": visited}), single, policy)
+    raise Unfulfillable("the network cannot deliver this order: not enough stock at locations "
+                        "that serve the destination", code="unfulfillable")
