@@ -20,11 +20,17 @@ from hansa.fulfillment.optimiser import best_single
 from hansa.shipping.model import Lane
 
 
+class SolverTimeout(Exception):
+    """HiGHS reached its time limit before proving an optimum."""
+
+
 class _Model:
     """Index bookkeeping and constraint rows for one problem, with lanes arriving by `day`."""
 
-    def __init__(self, problem: Problem, day: int | None) -> None:
+    def __init__(self, problem: Problem, day: int | None,
+                 time_limit: float | None = None) -> None:
         self.problem = problem
+        self.time_limit = time_limit
         self.cands = [(oi, li) for oi, option in enumerate(problem.options)
                       for li, lane in enumerate(option.lanes) if day is None or lane.day <= day]
         self.xs = [(ci, ln) for ci, (oi, li) in enumerate(self.cands)
@@ -99,9 +105,14 @@ class _Model:
         integrality[:self.ny + self.nx] = 1
         upper = np.full(self.n, np.inf)
         upper[:self.ny] = 1
+        options: dict[str, float] = {"mip_rel_gap": 0.0}
+        if self.time_limit is not None:
+            options["time_limit"] = self.time_limit
         result = milp(objective, constraints=LinearConstraint(a, lo, hi),
                       integrality=integrality, bounds=Bounds(np.zeros(self.n), upper),
-                      options={"mip_rel_gap": 0.0})
+                      options=options)
+        if result.status == 1:
+            raise SolverTimeout(f"HiGHS stopped at its limit ({self.time_limit} s)")
         return result.x if result.status == 0 and result.x is not None else None
 
     def plan(self, x: np.ndarray) -> Plan | None:
@@ -109,8 +120,10 @@ class _Model:
         return build_plan(self.problem, chosen, "milp") if chosen else None
 
 
-def solve_milp(problem: Problem, policy: SplitPolicy | None = None) -> Plan:
-    """The lexicographic optimum by MILP; Unfulfillable if none exists."""
+def solve_milp(problem: Problem, policy: SplitPolicy | None = None,
+               time_limit: float | None = None) -> Plan:
+    """The lexicographic optimum by MILP; Unfulfillable if none exists; SolverTimeout when
+    `time_limit` (seconds per stage) runs out first."""
     policy = policy or SplitPolicy()
     single = best_single(problem)
     if not policy.allow or not problem.options:
@@ -119,7 +132,7 @@ def solve_milp(problem: Problem, policy: SplitPolicy | None = None) -> Plan:
         return single
     cap = (single.cost + policy.max_extra_cost
            if single is not None and policy.max_extra_cost is not None else None)
-    full = _Model(problem, None)
+    full = _Model(problem, None, time_limit)
     cost = full.cost_vector()
     cap_rows = [] if cap is None else [
         ({j: float(v) for j, v in enumerate(cost) if v}, -np.inf, float(cap))]
@@ -133,7 +146,7 @@ def solve_milp(problem: Problem, policy: SplitPolicy | None = None) -> Plan:
     day = round(x[-1])
     if single is not None and cap is not None and day >= single.day:
         return single
-    stage = _Model(problem, day)
+    stage = _Model(problem, day, time_limit)
     cost = stage.cost_vector()
     weight = stage.ny + 1
     objective = cost * weight

@@ -106,10 +106,12 @@ class NodeOption:
 class Problem:
     request: Request
     options: tuple[NodeOption, ...]
+    demand: tuple[int, ...] = ()  # per line; filled from the request
 
-    @property
-    def demand(self) -> tuple[int, ...]:
-        return tuple(line.quantity for line in self.request.lines)
+    def __post_init__(self) -> None:
+        if not self.demand:
+            object.__setattr__(self, "demand",
+                               tuple(line.quantity for line in self.request.lines))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,14 +158,14 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
     `atp` maps node id -> SKU -> available-to-promise.
     """
     options: list[NodeOption] = []
+    needs = [line.requirements() for line in request.lines]
     for node in sorted(nodes, key=lambda n: n.id):
-        if not node.serves(request.destination):
+        stock_here = atp.get(node.id)
+        if not stock_here:
             continue
-        stock_here = atp.get(node.id, {})
-        stock = tuple(effective_stock(line, stock_here)
-                      if line.requirements() <= node.capabilities else 0
-                      for line in request.lines)
-        if not any(stock):
+        stock = tuple(effective_stock(line, stock_here) if need <= node.capabilities else 0
+                      for line, need in zip(request.lines, needs, strict=True))
+        if not any(stock) or not node.serves(request.destination):
             continue
         found = lanes(carriers, origin=node.position, origin_country=node.country,
                       destination=request.destination, destination_country=request.country,

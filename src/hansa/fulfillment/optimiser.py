@@ -9,10 +9,11 @@ subsets of nodes (each with one lane that arrives by that day), pruning with
 - cost: fees of the chosen lanes + the cheapest possible carriage of every unit >= the best;
 - dominance: a lane that costs at least as much as another of the same node and group.
 
-Every chosen node must ship something, so a subtree never holds fewer shipments than it has
-chosen nodes. The search is exact unless `budget` (search nodes) runs out; then the best plan
-found is returned with `exact=False` (the fallback for very large orders; its gap to the
-MILP is measured in bench/o2c.py).
+Every plan found becomes the incumbent (nodes that ship nothing are dropped from it), and a
+subtree that still lacks a line pays at least the cheapest fee of a lane that takes that line.
+Normal orders finish within `budget` search nodes and are exact. Past the budget, the MILP
+(HiGHS) takes over and stays exact; only if it, too, runs out of time is the best plan found
+returned with `exact=False` (bench/o2c.py measures the gap of that fallback).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from hansa.fulfillment.model import (
 )
 from hansa.shipping.model import Lane
 
-DEFAULT_BUDGET = 3_000
+DEFAULT_BUDGET = 400  # search nodes before the MILP takes over
+MILP_SECONDS = 2.0
 _INF = 1 << 60
 
 
@@ -156,6 +158,21 @@ class _Search:
                                                    for li in usable[oi])) < inf
                       else self.suffix_offers[0][i] for i in range(n)]
             self.suffix_offers.insert(0, offers)
+        # per line, the cheapest parcel fee still to come on a lane that takes the line,
+        # per consolidation group (None: no group)
+        Fees = dict[tuple[str, int] | None, int]
+        self.suffix_fees: list[list[Fees]] = [[{} for _ in range(n)]]
+        for pos in range(len(self.order) - 1, -1, -1):
+            oi = self.order[pos]
+            option = problem.options[oi]
+            here = [dict(f) for f in self.suffix_fees[0]]
+            for li in usable[oi]:
+                lane = option.lanes[li]
+                group = lane.group()
+                for i in range(n):
+                    if option.stock[i] and option.unit_costs[li][i] is not None:
+                        here[i][group] = min(here[i].get(group, _INF), lane.fee)
+            self.suffix_fees.insert(0, here)
         greedy = _greedy(problem, usable)
         if greedy is not None and self._better(greedy):
             self.best = greedy
@@ -176,10 +193,13 @@ class _Search:
     def _pruned(self, chosen: list[tuple[int, int]], pos: int, mins: list[int]) -> bool:
         depth = 0
         options = self.problem.options
+        short: list[int] = []
         for i, wanted in enumerate(self.problem.demand):
             offers = self.suffix_offers[pos][i]
             mine = [(c, options[oi].stock[i]) for oi, li in chosen
                     if (c := self.cheapest[oi, li][i]) < _INF and options[oi].stock[i]]
+            if sum(held for _, held in mine) < wanted:
+                short.append(i)
             if mine:
                 offers = sorted([*offers, *mine])
             left = wanted
@@ -191,13 +211,24 @@ class _Search:
                     break
             if left:
                 return True  # cannot be covered from here
-        bound = fees([options[oi].lanes[li] for oi, li in chosen]) + depth
+        lanes = [options[oi].lanes[li] for oi, li in chosen]
+        bound = fees(lanes) + depth
+        if short:  # another shipment must carry each short line: at least its fee comes
+            paid: dict[tuple[str, int], int] = {}
+            for lane in lanes:
+                group = lane.group()
+                if group is not None:
+                    paid[group] = max(paid.get(group, 0), lane.fee)
+            bound += max(min((max(0, fee - paid[group]) if group is not None and group in paid
+                              else fee) for group, fee in self.suffix_fees[pos][i].items())
+                         if self.suffix_fees[pos][i] else _INF for i in short)
         if self.cap is not None and len(chosen) > 1 and bound > self.cap:
             return True
         if self.best is None:
             return False
+        shipments = len(chosen) + (1 if short else 0)
         return bound > self.best.cost or (bound == self.best.cost
-                                          and len(chosen) >= len(self.best.shipments))
+                                          and shipments >= len(self.best.shipments))
 
     def _dfs(self, pos: int, chosen: list[tuple[int, int]], held: list[int],
              mins: list[int]) -> None:
@@ -207,7 +238,7 @@ class _Search:
         demand = self.problem.demand
         if chosen and all(h >= d for h, d in zip(held, demand, strict=True)):
             plan = build_plan(self.problem, chosen, "exact")
-            if plan is not None and len(plan.shipments) == len(chosen) and self._better(plan):
+            if plan is not None and self._better(plan):  # unused nodes are dropped
                 self.best = plan
         if pos == len(self.order):
             return
@@ -264,9 +295,41 @@ def _greedy(problem: Problem, usable: dict[int, list[int]]) -> Plan | None:
 
 
 def source(problem: Problem, policy: SplitPolicy | None = None,
-           budget: int = DEFAULT_BUDGET) -> Plan:
-    """The best plan for the order (see the module docstring); Unfulfillable if none exists."""
+           budget: int = DEFAULT_BUDGET, milp_seconds: float | None = MILP_SECONDS) -> Plan:
+    """The best plan for the order (see the module docstring); Unfulfillable if none exists.
+
+    Branch and bound first; if it runs out of `budget` search nodes, the MILP (HiGHS) solves
+    the order exactly within `milp_seconds`; only if that also runs out is the best plan found
+    returned, marked `exact=False` (pass `milp_seconds=None` to skip the MILP).
+    """
     policy = policy or SplitPolicy()
+    try:
+        return _branch_and_bound(problem, policy, budget)
+    except _Undecided as undecided:
+        if milp_seconds is not None:
+            from hansa.fulfillment.milp import SolverTimeout, solve_milp
+
+            try:
+                plan = solve_milp(problem, policy, time_limit=milp_seconds)
+                return explain(problem, replace(plan, meta=undecided.meta), undecided.single,
+                               policy)
+            except SolverTimeout:
+                pass
+        if undecided.best is None:
+            raise Unfulfillable("no plan found within the search and solver budgets",
+                                code="sourcing_budget_exhausted") from None
+        return explain(problem, undecided.best, undecided.single, policy)
+
+
+class _Undecided(Exception):
+    """The branch and bound ran out of budget: the best plan so far, if any."""
+
+    def __init__(self, best: Plan | None, single: Plan | None, meta: dict[str, int]) -> None:
+        super().__init__("search budget exhausted")
+        self.best, self.single, self.meta = best, single, meta
+
+
+def _branch_and_bound(problem: Problem, policy: SplitPolicy, budget: int) -> Plan:
     single = best_single(problem)
     if not policy.allow:
         if single is None:
@@ -285,20 +348,17 @@ def source(problem: Problem, policy: SplitPolicy | None = None,
         if not _coverable(problem, day):
             continue
         incumbent = single if single is not None and single.day == day else None
-        search = _Search(problem, day, cap, incumbent, budget)
+        search = _Search(problem, day, cap, incumbent, budget - visited)
         finished = search.run()
         visited += search.visited
-        if search.best is not None:
-            plan = replace(search.best, exact=finished,
-                           solver="exact" if finished else "budget",
-                           meta={"search_nodes": visited, "day_tried": day})
-            return explain(problem, plan, single, policy)
+        meta = {"search_nodes": visited, "day_tried": day}
         if not finished:
-            break
-    if visited > budget:
-        from hansa.fulfillment.milp import solve_milp  # exact, slower: no incumbent in budget
-
-        return explain(problem, solve_milp(problem, policy), single, policy)
+            best = search.best or single
+            raise _Undecided(None if best is None else replace(
+                best, exact=False, solver="budget", meta=meta), single, meta)
+        if search.best is not None:
+            return explain(problem, replace(search.best, solver="exact", exact=True, meta=meta),
+                           single, policy)
     if single is not None:
         return explain(problem, replace(single, meta={"search_nodes": visited}), single, policy)
     raise Unfulfillable("the network cannot deliver this order: not enough stock at locations "
