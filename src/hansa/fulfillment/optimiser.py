@@ -315,10 +315,22 @@ def source(problem: Problem, policy: SplitPolicy | None = None,
                                policy)
             except SolverTimeout:
                 pass
-        if undecided.best is None:
+        best = undecided.best or _last_resort(problem)
+        if best is None:
             raise Unfulfillable("no plan found within the search and solver budgets",
                                 code="sourcing_budget_exhausted") from None
-        return explain(problem, undecided.best, undecided.single, policy)
+        return explain(problem, replace(best, exact=False, solver="budget",
+                                        meta=undecided.meta), undecided.single, policy)
+
+
+def _last_resort(problem: Problem) -> Plan | None:
+    """The greedy plan with every lane allowed (the latest day), when nothing else was found."""
+    last = max((lane.day for option in problem.options for lane in option.lanes), default=None)
+    if last is None:
+        return None
+    usable = {oi: lanes for oi in range(len(problem.options))
+              if (lanes := _usable(problem, oi, last))}
+    return _greedy(problem, usable)
 
 
 class _Undecided(Exception):
