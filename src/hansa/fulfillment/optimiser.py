@@ -113,16 +113,14 @@ def _lower_bound_variable(problem: Problem, usable: dict[int, list[int]]) -> int
 class _Search:
     """One day's branch and bound; `best` holds the incumbent."""
 
-    def __init__(self, problem: Problem, day: int, cap: int | None, incumbent: Plan | None,
-                 budget: int) -> None:
+    def __init__(self, problem: Problem, usable: dict[int, list[int]], lb: int,
+                 cap: int | None, incumbent: Plan | None, budget: int) -> None:
         self.problem = problem
         self.cap = cap
         self.best = incumbent
         self.budget = budget
         self.visited = 0
-        usable = {oi: lanes for oi in range(len(problem.options))
-                  if (lanes := _usable(problem, oi, day))}
-        self.lb = _lower_bound_variable(problem, usable)
+        self.lb = lb
         demand = problem.demand
         # nodes that can ship the whole order first: they make a good incumbent early
         self.order = sorted(usable, key=lambda oi: (
@@ -131,6 +129,7 @@ class _Search:
             problem.options[oi].node.code))
         self.usable = usable
         n = len(demand)
+        self.dominators = self._dominators(problem, usable)
         self.carries = {(oi, li): [s if c is not None else 0 for s, c in zip(
             problem.options[oi].stock, problem.options[oi].unit_costs[li], strict=True)]
             for oi, lanes in usable.items() for li in lanes}
@@ -176,6 +175,25 @@ class _Search:
         greedy = _greedy(problem, usable)
         if greedy is not None and self._better(greedy):
             self.best = greedy
+
+    def _dominators(self, problem: Problem, usable: dict[int, list[int]]) -> list[list[int]]:
+        """Per position, the earlier nodes with the same lanes and unit costs and at least its
+        stock (capped at demand). Using a node while one of those is unused is never needed:
+        swapping them keeps the cost and the feasibility (symmetry breaking)."""
+        groups: dict[tuple[object, ...], list[tuple[int, tuple[int, ...]]]] = {}
+        found: list[list[int]] = []
+        for oi in self.order:
+            option = problem.options[oi]
+            signature = tuple((option.lanes[li].carrier, option.lanes[li].service,
+                               option.lanes[li].day, option.lanes[li].fee,
+                               option.lanes[li].group(), option.unit_costs[li])
+                              for li in usable[oi])
+            capped = tuple(min(s, d) for s, d in zip(option.stock, problem.demand, strict=True))
+            peers = groups.setdefault(signature, [])
+            found.append([oj for oj, other in peers
+                          if all(a >= b for a, b in zip(other, capped, strict=True))])
+            peers.append((oi, capped))
+        return found
 
     def run(self) -> bool:
         """Search; True if it finished (the result is exact)."""
@@ -246,7 +264,10 @@ class _Search:
         if any(h + r < d for h, r, d in zip(held, rest, demand, strict=True)):
             return
         oi = self.order[pos]
-        for li in self.usable[oi]:
+        dominators = self.dominators[pos]
+        usable = self.usable[oi] if not dominators or all(
+            any(c == d for c, _ in chosen) for d in dominators) else []
+        for li in usable:
             nxt = [*chosen, (oi, li)]
             more = [min(m, c) for m, c in zip(mins, self.cheapest[oi, li], strict=True)]
             if not self._pruned(nxt, pos + 1, more):
@@ -255,6 +276,17 @@ class _Search:
                           more)
         if not chosen or not self._pruned(chosen, pos + 1, mins):
             self._dfs(pos + 1, chosen, held, mins)
+
+
+def _least_fee(problem: Problem, usable: dict[int, list[int]]) -> int:
+    """Every line needs a lane that takes it: the largest of those lines' cheapest fees."""
+    least = 0
+    for li in range(len(problem.demand)):
+        fee = min((problem.options[oi].lanes[lj].fee for oi, lanes in usable.items()
+                   for lj in lanes if problem.options[oi].stock[li]
+                   and problem.options[oi].unit_costs[lj][li] is not None), default=_INF)
+        least = max(least, fee)
+    return least
 
 
 class _OutOfBudget(Exception):
@@ -360,7 +392,12 @@ def _branch_and_bound(problem: Problem, policy: SplitPolicy, budget: int) -> Pla
         if not _coverable(problem, day):
             continue
         incumbent = single if single is not None and single.day == day else None
-        search = _Search(problem, day, cap, incumbent, budget - visited)
+        usable = {oi: lanes for oi in range(len(problem.options))
+                  if (lanes := _usable(problem, oi, day))}
+        lb = _lower_bound_variable(problem, usable)
+        if cap is not None and incumbent is None and lb + _least_fee(problem, usable) > cap:
+            continue  # no split by this day can cost no more than the single shipment
+        search = _Search(problem, usable, lb, cap, incumbent, budget - visited)
         finished = search.run()
         visited += search.visited
         meta = {"search_nodes": visited, "day_tried": day}
