@@ -9,13 +9,16 @@ import io
 import sqlalchemy as sa
 from pypdf import PdfReader
 from tests.e2e.merchant import ADDRESS, make_merchant
-from tests.integration.o2c_helpers import Inbox, configure_network, shop_app, smtp
+from tests.integration.o2c_helpers import Inbox, configure_network, free_port, shop_app, smtp
 
 from hansa.automation import queries as runs
-from hansa.bootstrap import Hansa
+from hansa.bootstrap import Hansa, bootstrap
 from hansa.bus.store import outbox
+from hansa.config import Settings
 from hansa.fulfillment import queries as fulfillment
+from hansa.fulfillment.messages import NotifyShipments
 from hansa.inventory import queries as inventory
+from hansa.kernel.clock import VirtualClock
 from hansa.orders import queries as orders
 from hansa.orders.messages import HoldOrder, PlaceOrder
 from hansa.orders.model import Address
@@ -152,3 +155,30 @@ def test_without_a_configured_network_the_path_does_not_fire(
     with app.db.read() as conn:
         assert runs.runs(conn, path="order-to-cash") == []
     assert smtp[0].messages == []
+
+
+def test_a_mail_server_that_is_down_does_not_undo_a_shipped_order_and_mail_can_follow(
+        db_url: str, clock: VirtualClock, smtp: tuple[Inbox, int]) -> None:
+    settings = Settings(db=db_url, bus="memory", listing_stock_lag_ms=0, smtp_port=free_port())
+    app = bootstrap(settings, clock=clock, migrate=True)
+    try:
+        channel_id, _ = _shop(app)
+        order_id = _place(app, channel_id)
+
+        app.worker.run_until_idle()
+
+        assert _run(app).status == "completed"
+        with app.db.read() as conn:
+            assert orders.order(conn, order_id)["status"] == "paid"
+            assert {s["status"] for s in fulfillment.shipments(conn, order_id)} == {"shipped"}
+        assert _types(app).count("hansa.fulfillment.shipment_notification_failed.v1") == 2
+    finally:
+        app.close()
+    inbox, port = smtp
+    later = bootstrap(Settings(db=db_url, bus="memory", smtp_port=port), clock=clock)
+    try:
+        assert later.bus.execute(NotifyShipments(order_id=order_id)) == 2
+        assert later.bus.execute(NotifyShipments(order_id=order_id)) == 0  # never twice
+    finally:
+        later.close()
+    assert len(inbox.messages) == 2

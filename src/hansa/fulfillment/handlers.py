@@ -210,7 +210,7 @@ def print_labels(cmd: m.PrintLabels, uow: UnitOfWork, *, printer: LabelPrinter) 
 
 
 def void_labels(cmd: m.VoidLabels, uow: UnitOfWork) -> int:
-    ids = [r.id for r in store.shipments_of(uow.conn, cmd.order_id)]
+    ids = [r.id for r in store.shipments_of(uow.conn, cmd.order_id, status="created")]
     active = [sid for sid in ids if uow.conn.execute(
         sa.select(store.labels.c.status).where(store.labels.c.shipment_id == sid)).scalar()
         == "active"]
@@ -255,12 +255,18 @@ def notify_shipments(cmd: m.NotifyShipments, uow: UnitOfWork, *, notifier: Notif
         if done is not None:
             continue
         link = tracking_url.format(carrier=r.carrier, tracking_code=r.tracking_code)
-        notifier.send_shipment(ShipmentMessage(
-            to=order["email"], channel=channel.key, locale=channel.locale, context={
-                "order_number": order["number"], "name": order["shipping_address"]["name"],
-                "index": index, "count": len(rows), "carrier": r.carrier,
-                "service": r.service, "tracking_code": r.tracking_code, "tracking_url": link,
-                "promised_date": r.promised_date, "lines": r.lines}))
+        try:
+            notifier.send_shipment(ShipmentMessage(
+                to=order["email"], channel=channel.key, locale=channel.locale, context={
+                    "order_number": order["number"], "name": order["shipping_address"]["name"],
+                    "index": index, "count": len(rows), "carrier": r.carrier,
+                    "service": r.service, "tracking_code": r.tracking_code,
+                    "tracking_url": link, "promised_date": r.promised_date, "lines": r.lines}))
+        except Exception as exc:  # the parcel has shipped: report, never undo the shipment
+            uow.record(m.ShipmentNotificationFailed(
+                shipment_id=r.id, order_id=cmd.order_id, channel="email",
+                error=f"{type(exc).__name__}: {exc}"[:500]))
+            continue
         uow.conn.execute(store.notifications.insert().values(
             shipment_id=r.id, channel="email", recipient=order["email"], sent_at=uow.now()))
         uow.record(m.ShipmentNotified(shipment_id=r.id, order_id=cmd.order_id, channel="email"))

@@ -190,3 +190,17 @@ class ShipmentNotified(Event):
 
     def subject(self) -> str:
         return self.shipment_id
+
+
+@dataclass(frozen=True)
+class ShipmentNotificationFailed(Event):
+    """A shipment's message could not be sent; `NotifyShipments` again sends only the missing."""
+
+    context = "fulfillment"
+    shipment_id: str
+    order_id: str
+    channel: str
+    error: str
+
+    def subject(self) -> str:
+        return self.shipment_id
