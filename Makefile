@@ -38,6 +38,7 @@ bench: install
 	$(PY) bench/run.py
 	$(PY) bench/sim.py
 	$(PY) bench/tracking.py
+	$(PY) bench/o2c.py
 
 ## make migration: regenerate the initial migration from the models (pre-release only)
 migration: install

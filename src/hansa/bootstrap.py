@@ -11,11 +11,14 @@ from functools import partial
 
 from hansa import migrations
 from hansa.adapters.messaging.smtp import SmtpTransport
+from hansa.adapters.labels.render import LabelRenderer
+from hansa.adapters.notify.smtp import SmtpNotifier
 from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.adapters.webhooks import HttpxWebhookSender
 from hansa.automation import exceptions_path, flow_paths, returns_settlement
 from hansa.automation.engine import Engine
 from hansa.automation.step_health import StepFailureThresholds
+from hansa.automation.order_to_cash import path as order_to_cash_path
 from hansa.automation.webhooks import WebhookSender
 from hansa.bus.backends.memory import InProcessTransport
 from hansa.bus.deliveries import DeliveryWorker
@@ -30,6 +33,10 @@ from hansa.channels import handlers as channels
 from hansa.channels import messages as channels_msg
 from hansa.config import Settings
 from hansa.db.engine import Database
+from hansa.fulfillment import handlers as fulfillment
+from hansa.fulfillment import messages as fulfillment_msg
+from hansa.fulfillment.model import SplitPolicy
+from hansa.fulfillment.ports import LabelPrinter, Notifier
 from hansa.guards import handlers as guards
 from hansa.guards import messages as guards_msg
 from hansa.guards.price_guard import PriceThresholds
@@ -46,6 +53,8 @@ from hansa.orders import messages as orders_msg
 from hansa.orders.ports import PaymentProvider
 from hansa.pricing import handlers as pricing
 from hansa.pricing import messages as pricing_msg
+from hansa.shipping import handlers as shipping
+from hansa.shipping import messages as shipping_msg
 from hansa.suppliers import handlers as suppliers
 from hansa.suppliers import messages as suppliers_msg
 from hansa.suppliers import price_feed
@@ -153,6 +162,8 @@ def bootstrap(
     payments: PaymentProvider | None = None,
     webhooks: WebhookSender | None = None,
     messaging: dict[str, MessageTransport] | None = None,
+    notifier: Notifier | None = None,
+    labels: LabelPrinter | None = None,
 ) -> Hansa:
     """Wire a Hansa. `migrate=True` brings the schema to the newest revision first."""
     settings = settings or Settings()
@@ -173,6 +184,8 @@ def bootstrap(
                                             settings.messaging_smtp_port,
                                             settings.messaging_from)}
     transports = register_exceptions(bus, engine, messaging=messaging)
+    register_order_to_cash(bus, engine, settings, notifier or SmtpNotifier(
+        settings.smtp_host, settings.smtp_port, settings.mail_from), labels or LabelRenderer())
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))
@@ -220,3 +233,23 @@ def register_exceptions(bus: MessageBus, engine: Engine, *, helpdesk: Helpdesk |
     bus.register(return_msg.ReceiveReturn, returns.receive_return)
     returns_settlement.install(bus)
     return transports
+
+
+def register_order_to_cash(bus: MessageBus, engine: Engine, settings: Settings,
+                           notifier: Notifier, labels: LabelPrinter) -> None:
+    """Shipping and fulfilment handlers, and the order-to-cash path on the engine."""
+    bus.register(shipping_msg.DefineCarrier, shipping.define_carrier)
+    bus.register(shipping_msg.SetCheckoutRule, shipping.set_checkout_rule)
+    bus.register(inventory_msg.ReserveAt, inventory.reserve_at)
+    policy = SplitPolicy(max_extra_cost=settings.split_max_extra_cost)
+    bus.register(fulfillment_msg.ConfigureNode, fulfillment.configure_node)
+    bus.register(fulfillment_msg.AllocateOrder, partial(fulfillment.allocate_order, policy=policy))
+    bus.register(fulfillment_msg.ReleaseAllocation, fulfillment.release_allocation)
+    bus.register(fulfillment_msg.CreateShipments, fulfillment.create_shipments)
+    bus.register(fulfillment_msg.CancelShipments, fulfillment.cancel_shipments)
+    bus.register(fulfillment_msg.PrintLabels, partial(fulfillment.print_labels, printer=labels))
+    bus.register(fulfillment_msg.VoidLabels, fulfillment.void_labels)
+    bus.register(fulfillment_msg.SettleShipments, fulfillment.settle_shipments)
+    bus.register(fulfillment_msg.NotifyShipments, partial(
+        fulfillment.notify_shipments, notifier=notifier, tracking_url=settings.tracking_url))
+    engine.register(order_to_cash_path())

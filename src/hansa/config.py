@@ -74,3 +74,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # order-to-cash: post-purchase email and tracking links
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    mail_from: str = "orders@hansa.local"
+    tracking_url: str = "https://track.hansa.local/{carrier}/{tracking_code}"
+    split_max_extra_cost: int | None = Field(
+        default=0, description="a split may cost this much more than one shipment (None: any)"
+    )

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 
 from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, ops, storefront
+from hansa.heads.api import delivery as delivery_api
 from hansa.heads.api import guards as guards_api
 from hansa.heads.api import paths as paths_api
 from hansa.heads.web import storefront as web_storefront
@@ -87,14 +88,15 @@ def test_openapi_names_every_route_with_a_unique_operation_id(client: httpx.Clie
                   for path, methods in spec["paths"].items() for method, op in methods.items()]
     ids = Counter(op_id for _, _, op_id in operations)
     routers = (storefront.router, admin.router, ops.router, web_storefront.router,
-               guards_api.router, paths_api.router)
+               guards_api.router, paths_api.router, delivery_api.store_router,
+               delivery_api.admin_router)
     routes = {(method, route.path) for router in routers for route in router.routes
               if isinstance(route, APIRoute) and route.include_in_schema
               for method in route.methods}
     assert None not in ids
     assert [op_id for op_id, n in ids.items() if n > 1] == []
     assert {(method, path) for method, path, _ in operations} == routes
-    assert len(operations) == 34 + 8 + 10  # + guards routes + paths and flows routes
+    assert len(operations) == 34 + 8 + 10 + 7  # + guards, paths and flows, delivery routes
     assert {"store_checkout", "admin_receive_stock", "healthz"} <= set(ids)
 
 

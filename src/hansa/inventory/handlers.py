@@ -236,3 +236,38 @@ def receive_transfer(cmd: m.ReceiveTransfer, uow: UnitOfWork) -> StockLevel:
     uow.record(m.TransferReceived(transfer_id=row.id, sku=row.sku,
                                   to_location_id=row.to_location_id, quantity=row.quantity))
     return level
+
+
+def reserve_at(cmd: m.ReserveAt, uow: UnitOfWork) -> list[Allocation]:
+    """Reserve exactly where the caller chose; the unit of work rolls back on any shortfall."""
+    if not cmd.allocations:
+        raise InvalidData("a reservation needs at least one line", code="empty_reservation")
+    if store.active_reservations(uow.conn, cmd.reference):
+        raise Conflict(f"{cmd.reference} already holds a reservation", code="already_reserved")
+    merged: dict[tuple[str, str], int] = {}
+    for sku, location_id, quantity in cmd.allocations:
+        if quantity <= 0:
+            raise InvalidData(f"{sku}: quantity must be positive", code="invalid_quantity")
+        merged[sku, location_id] = merged.get((sku, location_id), 0) + quantity
+    allocations = [Allocation(sku, loc, qty) for (sku, loc), qty in sorted(merged.items())]
+    active = _positions(uow)
+    for allocation in allocations:
+        if allocation.location_id not in active:
+            raise NotFound(f"no active location {allocation.location_id}",
+                           code="location_not_found")
+        _post(uow, allocation.sku, allocation.location_id, EntryKind.RESERVATION,
+              allocation.quantity, cmd.reference)
+    now = uow.now()
+    uow.conn.execute(store.reservations.insert(), [
+        {"id": new_id(), "reference": cmd.reference, "sku": a.sku, "location_id": a.location_id,
+         "quantity": a.quantity, "status": "active", "expires_at": cmd.expires_at,
+         "created_at": now}
+        for a in allocations
+    ])
+    uow.record(m.StockReserved(
+        reference=cmd.reference,
+        allocations=[{"sku": a.sku, "location_id": a.location_id, "quantity": a.quantity}
+                     for a in allocations],
+        expires_at=cmd.expires_at.isoformat() if cmd.expires_at else None,
+    ))
+    return allocations

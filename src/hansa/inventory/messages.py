@@ -192,3 +192,15 @@ class TransferReceived(Event):
 
     def subject(self) -> str:
         return self.transfer_id
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveAt(Command):
+    """Hold stock at chosen locations, all or nothing (a sourcing optimiser's allocation).
+
+    `allocations` holds (sku, location id, quantity). Conflict if any location falls short.
+    """
+
+    reference: str
+    allocations: list[tuple[str, str, int]]
+    expires_at: datetime | None = None

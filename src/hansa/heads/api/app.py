@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from hansa import __version__
 from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, errors, ops, storefront
+from hansa.heads.api import delivery as delivery_api
 from hansa.heads.api import guards as guards_api
 from hansa.heads.api import logistics as logistics_api
 from hansa.heads.api import paths as paths_api
@@ -24,6 +25,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
 
     read_models = ReadModels(hansa)
     hansa.bus.on_commit(read_models.feed.on_commit)
+    delivery_api.install(hansa)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -57,5 +59,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     app.include_router(web_storefront.router)
     app.include_router(tracking_api.router)
     app.include_router(logistics_api.router)
+    app.include_router(delivery_api.store_router)
+    app.include_router(delivery_api.admin_router)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -223,6 +223,58 @@ def upgrade() -> None:
     with op.batch_alter_table('channels_channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channels_channels_price_list_id'), ['price_list_id'], unique=False)
 
+    op.create_table('fulfillment_allocations',
+    sa.Column('order_id', sa.String(length=36), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('plan', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('promised_date', sa.String(length=10), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('order_id', name=op.f('pk_fulfillment_allocations'))
+    )
+    op.create_table('fulfillment_labels',
+    sa.Column('shipment_id', sa.String(length=36), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
+    sa.Column('zpl', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('shipment_id', name=op.f('pk_fulfillment_labels'))
+    )
+    op.create_table('fulfillment_nodes',
+    sa.Column('location_id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('doc', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('location_id', name=op.f('pk_fulfillment_nodes')),
+    sa.UniqueConstraint('code', name=op.f('uq_fulfillment_nodes_code'))
+    )
+    op.create_table('fulfillment_notifications',
+    sa.Column('shipment_id', sa.String(length=36), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('recipient', sa.String(length=320), nullable=False),
+    sa.Column('sent_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('shipment_id', 'channel', name=op.f('pk_fulfillment_notifications'))
+    )
+    op.create_table('fulfillment_shipments',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('order_id', sa.String(length=36), nullable=False),
+    sa.Column('location_id', sa.String(length=36), nullable=False),
+    sa.Column('carrier', sa.String(length=32), nullable=False),
+    sa.Column('service', sa.String(length=32), nullable=False),
+    sa.Column('tracking_code', sa.String(length=40), nullable=False),
+    sa.Column('postal_code', sa.String(length=16), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('promised_date', sa.String(length=10), nullable=False),
+    sa.Column('lines', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fulfillment_shipments')),
+    sa.UniqueConstraint('tracking_code', name=op.f('uq_fulfillment_shipments_tracking_code'))
+    )
+    with op.batch_alter_table('fulfillment_shipments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fulfillment_shipments_order_id'), ['order_id'], unique=False)
+
     op.create_table('guards_breakers',
     sa.Column('name', sa.String(length=160), nullable=False),
     sa.Column('state', sa.String(length=10), nullable=False),
@@ -527,6 +579,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pricing_price_lists')),
     sa.UniqueConstraint('name', name=op.f('uq_pricing_price_lists_name'))
     )
+    op.create_table('shipping_carriers',
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('doc', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_shipping_carriers'))
+    )
+    op.create_table('shipping_checkout_rules',
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('condition', sa.Text(), nullable=False),
+    sa.Column('option', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_shipping_checkout_rules'))
+    )
     op.create_table('suppliers_suppliers',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -695,6 +763,8 @@ def downgrade() -> None:
 
     op.drop_table('support_credit_entries')
     op.drop_table('suppliers_suppliers')
+    op.drop_table('shipping_checkout_rules')
+    op.drop_table('shipping_carriers')
     op.drop_table('pricing_price_lists')
     op.drop_table('pricing_costs')
     with op.batch_alter_table('orders_orders', schema=None) as batch_op:
@@ -749,6 +819,14 @@ def downgrade() -> None:
     op.drop_table('guards_quarantine')
     op.drop_table('guards_kill_switches')
     op.drop_table('guards_breakers')
+    with op.batch_alter_table('fulfillment_shipments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fulfillment_shipments_order_id'))
+
+    op.drop_table('fulfillment_shipments')
+    op.drop_table('fulfillment_notifications')
+    op.drop_table('fulfillment_nodes')
+    op.drop_table('fulfillment_labels')
+    op.drop_table('fulfillment_allocations')
     with op.batch_alter_table('channels_channels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channels_channels_price_list_id'))
 

@@ -1,0 +1,1 @@
+"""Fulfilment: sourcing optimiser, allocations, shipments and labels."""

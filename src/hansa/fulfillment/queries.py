@@ -1,0 +1,95 @@
+"""Fulfilment read side: the network (nodes, carriers, ATP), allocations and shipments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hansa.catalog import queries as catalog
+from hansa.fulfillment import store
+from hansa.fulfillment.model import Line, Node, NodeKind
+from hansa.inventory import queries as inventory
+from hansa.kernel.geo import Position
+from hansa.shipping.model import Item
+
+
+def node_from_doc(doc: dict[str, Any]) -> Node:
+    return Node(
+        id=doc["location_id"], code=doc["code"], kind=NodeKind(doc["kind"]),
+        position=Position(doc["lat"], doc["lon"]), country=doc["country"],
+        capabilities=frozenset(doc.get("capabilities") or ()),
+        priority=int(doc.get("priority", 100)), cutoff_minute=int(doc.get("cutoff_minute", 960)),
+        handling_days=int(doc.get("handling_days", 0)),
+        handling_cost=int(doc.get("handling_cost", 0)), supplier_id=doc.get("supplier_id"),
+        radius_km=float(doc.get("radius_km", 0.0)),
+        carriers=frozenset(doc.get("carriers") or ()))
+
+
+def has_nodes(conn: Connection) -> bool:
+    """Is any shipping node configured (the order-to-cash path waits until one is)?"""
+    return conn.execute(sa.select(store.nodes.c.location_id).limit(1)).first() is not None
+
+
+def nodes(conn: Connection) -> list[Node]:
+    return [node_from_doc(doc) for doc in store.node_docs(conn)]
+
+
+def atp(conn: Connection, skus: list[str], node_ids: set[str],
+        own_reference: str | None = None) -> dict[str, dict[str, int]]:
+    """node id -> SKU -> ATP; units `own_reference` holds count as its own (re-check)."""
+    out: dict[str, dict[str, int]] = {}
+    for level in inventory.levels(conn, skus):
+        if level.location_id in node_ids:
+            out.setdefault(level.location_id, {})[level.sku] = level.available
+    if own_reference is not None:
+        for row in inventory.reservations_for(conn, own_reference):
+            if row["status"] == "active" and row["location_id"] in node_ids:
+                per = out.setdefault(str(row["location_id"]), {})
+                sku = str(row["sku"])
+                per[sku] = per.get(sku, 0) + int(row["quantity"])  # type: ignore[call-overload]
+    return out
+
+
+def lines_for(conn: Connection, wanted: list[tuple[str, int]]) -> list[Line]:
+    """Order lines with what sourcing needs: weight, bulky flag, CTO components."""
+    skus = [sku for sku, _ in wanted]
+    facts = catalog.sale_facts(conn, skus)
+    owners = catalog.product_of_skus(conn, skus)
+    products = {p.id: p for p in catalog.products(conn, set(owners.values()))}
+    out = []
+    for sku, quantity in wanted:
+        product = products.get(owners.get(sku, ""))
+        weight = next((v.weight_grams for v in product.variants if v.sku == sku), 0) \
+            if product is not None else 0
+        bulky = product is not None and product.attributes.get("bulky", "").lower() in (
+            "true", "yes", "1")
+        fact = facts.get(sku)
+        components = tuple((c.sku, c.quantity) for c in fact.components) if fact else ()
+        out.append(Line(sku, quantity, Item(sku, weight or 1000, bulky), components))
+    return out
+
+
+def allocation(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    row = store.allocation(conn, order_id)
+    return None if row is None else {"order_id": row.order_id, "status": row.status,
+                                     "promised_date": row.promised_date, **dict(row.plan)}
+
+
+def shipments(conn: Connection, order_id: str) -> list[dict[str, Any]]:
+    labels = {r.shipment_id: r.status for r in conn.execute(
+        sa.select(store.labels.c.shipment_id, store.labels.c.status)
+        .where(store.labels.c.shipment_id.in_(
+            sa.select(store.shipments.c.id).where(store.shipments.c.order_id == order_id))))}
+    return [{"id": r.id, "order_id": r.order_id, "location_id": r.location_id,
+             "carrier": r.carrier, "service": r.service, "tracking_code": r.tracking_code,
+             "postal_code": r.postal_code, "country": r.country,
+             "promised_date": r.promised_date, "lines": r.lines, "status": r.status,
+             "label": labels.get(r.id)} for r in store.shipments_of(conn, order_id)]
+
+
+def label_pdf(conn: Connection, shipment_id: str) -> tuple[bytes, str] | None:
+    row = conn.execute(sa.select(store.labels.c.pdf, store.labels.c.zpl)
+                       .where(store.labels.c.shipment_id == shipment_id)).first()
+    return None if row is None else (bytes(row.pdf), str(row.zpl))

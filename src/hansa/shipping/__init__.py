@@ -1,0 +1,1 @@
+"""Shipping: carriers, services, transit, cut-offs, rate cards, contracts, checkout rules."""
