@@ -39,9 +39,12 @@ from hansa.orders import messages as orders_msg
 from hansa.orders.ports import PaymentProvider
 from hansa.pricing import handlers as pricing
 from hansa.pricing import messages as pricing_msg
+from hansa.suppliers import documents as supplier_documents
+from hansa.suppliers import graph as supplier_graph
 from hansa.suppliers import handlers as suppliers
 from hansa.suppliers import messages as suppliers_msg
 from hansa.suppliers import price_feed
+from hansa.suppliers import purchase_orders as supplier_pos
 
 
 @dataclass
@@ -118,8 +121,26 @@ def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProv
     bus.register(guards_msg.ResetBreaker, guards.reset_breaker)
     bus.register(guards_msg.SetBreakerDryRun, guards.set_breaker_dry_run)
     bus.register(guards_msg.ApproveQuarantined, partial(
-        guards.approve_quarantined, appliers={price_feed.FEED_KIND: price_feed.apply_approved}))
+        guards.approve_quarantined, appliers={price_feed.FEED_KIND: price_feed.apply_approved,
+                                              supplier_documents.DOCUMENT_KIND:
+                                              supplier_documents.apply_approved}))
     bus.register(guards_msg.RejectQuarantined, guards.reject_quarantined)
+    register_supplier_integration(bus, price_thresholds)
+
+
+def register_supplier_integration(bus: MessageBus, thresholds: PriceThresholds) -> None:
+    """The supplier graph, inbound documents and outbound purchase orders."""
+    bus.register(suppliers_msg.RegisterSupplierSite, supplier_graph.register_site)
+    bus.register(suppliers_msg.ApplyItemRecords,
+                 partial(supplier_graph.apply_item_records, thresholds=thresholds))
+    bus.register(suppliers_msg.SaveMappingProfile, suppliers.save_mapping_profile)
+    bus.register(suppliers_msg.ConfigureSupplierApi, suppliers.configure_supplier_api)
+    bus.register(suppliers_msg.ReceiveSupplierDocument, supplier_documents.receive_document)
+    bus.register(suppliers_msg.ProcessSupplierDocument, supplier_documents.process_document)
+    bus.register(suppliers_msg.SendPurchaseOrder, supplier_pos.send_purchase_order)
+    bus.register(suppliers_msg.ChangePurchaseOrder, supplier_pos.change_purchase_order)
+    bus.subscribe(guards_msg.QuarantineDecided, "suppliers.document_decision",
+                  supplier_documents.decided)
 
 
 def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher) -> Transport:
