@@ -14,6 +14,7 @@ from rich.table import Table
 from hansa.config import Settings
 from hansa.heads.cli.guards import guards_app
 from hansa.heads.cli.paths import paths_app
+from hansa.heads.cli.suppliers import suppliers_app
 
 app = typer.Typer(help="Hansa: an engine for algorithmic commerce.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -24,6 +25,7 @@ app.add_typer(seed_app, name="seed")
 app.add_typer(bus_app, name="bus")
 app.add_typer(guards_app, name="guards")
 app.add_typer(paths_app, name="paths")
+app.add_typer(suppliers_app, name="suppliers")
 console = Console()
 
 DbOption = Annotated[str | None, typer.Option(

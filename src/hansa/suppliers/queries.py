@@ -45,3 +45,9 @@ def supplier_items(conn: Connection, supplier_id: str, limit: int = 100) -> list
              "moq": r.moq, "case_pack": r.case_pack, "supply_model": r.supply_model,
              "components": r.components, "attributes": r.attributes,
              "stock": stock.get(r.supplier_sku, {})} for r in rows]
+
+
+def api_secret(conn: Connection, supplier_id: str) -> str | None:
+    """The supplier's webhook signing secret, if it has one."""
+    return conn.execute(sa.select(store.secrets.c.secret)
+                        .where(store.secrets.c.supplier_id == supplier_id)).scalar()

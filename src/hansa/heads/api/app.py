@@ -12,6 +12,7 @@ from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, errors, ops, storefront
 from hansa.heads.api import guards as guards_api
 from hansa.heads.api import paths as paths_api
+from hansa.heads.api import suppliers as suppliers_api
 from hansa.heads.api.deps import ReadModels
 from hansa.heads.api.responses import Json
 from hansa.heads.web import storefront as web_storefront
@@ -53,5 +54,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     app.include_router(paths_api.router)
     app.include_router(ops.router)
     app.include_router(web_storefront.router)
+    app.include_router(suppliers_api.router)
+    app.include_router(suppliers_api.admin)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -1,0 +1,159 @@
+"""Level 1 files through mapping profiles, Level 3 signed webhooks, and fuzzed documents that
+must each end applied, duplicate or quarantined with a reason, never half applied."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import Workbook
+
+from hansa.bootstrap import Hansa
+from hansa.heads.api.app import create_app
+from hansa.inventory import queries as inventory
+from hansa.suppliers import jsonfeed, store
+from hansa.suppliers.messages import ConfigureSupplierApi, SaveMappingProfile
+from tests.integration.supplier_helpers import SKU, fixture, ingest, merchant
+
+GERMAN = {"delimiter": ";", "encoding": "cp1252", "decimal": ",", "thousands": ".",
+          "currency": "USD", "lead_time_unit": "days",
+          "columns": {"supplier_sku": "Artikel", "sku": "Unsere SKU", "cost": "Preis",
+                      "stock:IT-FI-FAB": "Bestand", "lead_time": "Lieferzeit",
+                      "attr:material": "Material", "moq": "Mindestmenge"}}
+
+
+def _stock(hansa: Hansa, site: str) -> int:
+    with hansa.db.read() as conn:
+        loc = inventory.location_by_code(conn, site)
+        return next((lv.on_hand for lv in inventory.levels(conn, [SKU])
+                     if lv.location_id == loc.id), 0)
+
+
+def test_csv_with_a_profile_decimal_commas_and_cp1252(hansa: Hansa) -> None:
+    merchant(hansa)
+    hansa.bus.execute(SaveMappingProfile(supplier_code="FLORENCE-LAB", name="default",
+                                         spec=GERMAN))
+    text = ("Artikel;Unsere SKU;Preis;Bestand;Lieferzeit;Material;Mindestmenge\n"
+            f"FL-1;{SKU};24,40;1.200;10;Baumwolle 98%, Elastan 2% – gefärbt;12\n"
+            "FL-2;;3,10;7;;;\n")
+    outcome = ingest(hansa, "FLORENCE-LAB", "csv", text.encode("cp1252"))
+    assert outcome.status == "applied", outcome.reason
+    assert (outcome.records, outcome.changes) == (2, 2)
+    assert _stock(hansa, "IT-FI-FAB") >= 1200
+    with hansa.db.read() as conn:
+        row = conn.execute(sa.select(store.items).where(
+            store.items.c.supplier_sku == "FL-1")).one()
+    assert (row.cost, row.currency, row.lead_time_hours, row.moq) == (2440, "USD", 240, 12)
+    assert row.attributes == {"material": "Baumwolle 98%, Elastan 2% – gefärbt"}
+    bad = text.replace("3,10", "3,1x").encode("cp1252")
+    refused = ingest(hansa, "FLORENCE-LAB", "csv", bad)
+    assert refused.status == "quarantined"
+    assert refused.reason == "line 3, column Preis: '3,1x' is not a number"
+
+
+def test_xlsx_upload_reads_the_first_sheet(hansa: Hansa) -> None:
+    merchant(hansa)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["supplier_sku", "sku", "cost", "currency", "stock:IT-FI-FAB"])
+    sheet.append(["FL-9", SKU, "24.00", "USD", 33])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    outcome = ingest(hansa, "FLORENCE-LAB", "xlsx", buffer.getvalue())
+    assert outcome.status == "applied", outcome.reason
+    with hansa.db.read() as conn:
+        assert conn.execute(sa.select(store.items.c.cost).where(
+            store.items.c.supplier_sku == "FL-9")).scalar_one() == 2400
+
+
+def _signed(secret: str, body: bytes, at: float) -> dict[str, str]:
+    stamp = str(int(at))
+    return {"X-Hansa-Timestamp": stamp, "X-Hansa-Signature": jsonfeed.sign(secret, stamp, body)}
+
+
+@pytest.fixture
+def client(hansa: Hansa):  # type: ignore[no-untyped-def]
+    merchant(hansa)
+    hansa.bus.execute(ConfigureSupplierApi(supplier_code="MEMPHIS-SUPPLY",
+                                           secret="s3cret-s3cret-s3cret"))
+    with TestClient(create_app(hansa, run_worker=False)) as c:
+        yield c
+
+
+def test_signed_webhook_applies_and_acknowledges_once(hansa: Hansa, client: TestClient) -> None:
+    now = hansa.clock.now().timestamp()
+    body = json.dumps({"document_id": "MEM-1", "sent_at": hansa.clock.now().isoformat(),
+                       "items": [{"supplier_sku": "MS-TEE", "sku": SKU, "stock":
+                                  {"US-MEM-DROP": 25}}]}).encode()
+    url = "/suppliers/MEMPHIS-SUPPLY/webhook"
+    answer = client.post(url, content=body, headers=_signed("s3cret-s3cret-s3cret", body, now))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "applied"
+    assert json.loads(answer.json()["ack"])["status"] == "accepted"
+    assert _stock(hansa, "US-MEM-DROP") == 25
+    again = client.post(url, content=body, headers=_signed("s3cret-s3cret-s3cret", body, now))
+    assert again.json()["status"] == "duplicate"
+    forged = client.post(url, content=body, headers=_signed("wrong-secret-wrong", body, now))
+    stale = client.post(url, content=body,
+                        headers=_signed("s3cret-s3cret-s3cret", body, now - 600))
+    assert (forged.status_code, stale.status_code) == (403, 403)
+    assert "replay window" in stale.json()["error"]["message"]
+    audit = client.get("/admin/suppliers/audit", headers={
+        "Authorization": f"Bearer {hansa.settings.admin_token}"}).json()
+    assert [f["feed"] for f in audit["feeds"]] == ["json/items"]
+    assert audit["feeds"][0]["level"] == 3 and audit["feeds"][0]["duplicates"] == 1
+
+
+SEEDS = [fixture(n) for n in ("x12_846_inventory.edi", "x12_832_catalog.edi")]
+
+
+def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    out = bytearray(data)
+    for pos, cut, insert in edits:
+        at = pos % (len(out) + 1)
+        out[at:at + cut] = insert
+    return bytes(out)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.sampled_from(SEEDS), edits=st.lists(st.tuples(
+    st.integers(0, 2000), st.integers(0, 4),
+    st.sampled_from([b"", b"*", b"~", b"X", b"9", b"-1", b"\xff", b"QTY*33*", b"LIN**VP*"])),
+    min_size=1, max_size=4))
+def test_fuzzed_x12_never_crashes_nor_half_applies(hansa: Hansa, seed: bytes,
+                                                   edits: list[tuple[int, int, bytes]]) -> None:
+    if not getattr(hansa, "_merchant", False):
+        merchant(hansa)
+        hansa._merchant = True  # type: ignore[attr-defined]
+    with hansa.db.read() as conn:
+        before = conn.execute(sa.select(sa.func.count()).select_from(store.items)).scalar_one()
+    outcome = ingest(hansa, "SHENZHEN-WORKS", "x12", _mutate(seed, edits))
+    assert outcome.status in ("applied", "quarantined", "duplicate")
+    if outcome.status == "quarantined":
+        assert outcome.reason and not outcome.reason.startswith("unexpected")
+        with hansa.db.read() as conn:
+            after = conn.execute(sa.select(sa.func.count()).select_from(store.items)).scalar_one()
+        assert after == before
+
+
+def test_fuzzed_json_and_csv_are_quarantined_with_reasons(hansa: Hansa) -> None:
+    merchant(hansa)
+    cases = [b"", b"{", b"[]", b'{"document_id": 5}', b'{"document_id": "x", "items": [1]}',
+             b'{"document_id": "y", "items": [{"supplier_sku": "A", "cost": "1e400"}]}',
+             b'{"document_id": "z", "items": [{"supplier_sku": "A", "stock": {"NOPE": 1}}]}']
+    for n, body in enumerate(cases):
+        outcome = ingest(hansa, "MEMPHIS-SUPPLY", "json", body + b" " * n)
+        assert outcome.status == "quarantined" and outcome.reason, body
+    for body in (b"", b"supplier_sku\n\"unterminated", b"x,y\n1,2", b"\xff\xfe\x00"):
+        outcome = ingest(hansa, "FLORENCE-LAB", "csv", body + str(time.monotonic()).encode())
+        assert outcome.status in ("quarantined", "applied")
+        if outcome.status == "quarantined":
+            assert outcome.reason and not outcome.reason.startswith("unexpected")
