@@ -13,13 +13,13 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from tests.integration.supplier_helpers import SKU, fixture, ingest, merchant
 
 from hansa.bootstrap import Hansa
 from hansa.heads.api.app import create_app
 from hansa.inventory import queries as inventory
 from hansa.suppliers import jsonfeed, store
 from hansa.suppliers.messages import ConfigureSupplierApi, SaveMappingProfile
-from tests.integration.supplier_helpers import SKU, fixture, ingest, merchant
 
 GERMAN = {"delimiter": ";", "encoding": "cp1252", "decimal": ",", "thousands": ".",
           "currency": "USD", "lead_time_unit": "days",
@@ -40,7 +40,7 @@ def test_csv_with_a_profile_decimal_commas_and_cp1252(hansa: Hansa) -> None:
     hansa.bus.execute(SaveMappingProfile(supplier_code="FLORENCE-LAB", name="default",
                                          spec=GERMAN))
     text = ("Artikel;Unsere SKU;Preis;Bestand;Lieferzeit;Material;Mindestmenge\n"
-            f"FL-1;{SKU};24,40;1.200;10;Baumwolle 98%, Elastan 2% – gefärbt;12\n"
+            f"FL-1;{SKU};24,40;1.200;10;Baumwolle 98%, Elastan 2%, gefärbt;12\n"
             "FL-2;;3,10;7;;;\n")
     outcome = ingest(hansa, "FLORENCE-LAB", "csv", text.encode("cp1252"))
     assert outcome.status == "applied", outcome.reason
@@ -50,7 +50,7 @@ def test_csv_with_a_profile_decimal_commas_and_cp1252(hansa: Hansa) -> None:
         row = conn.execute(sa.select(store.items).where(
             store.items.c.supplier_sku == "FL-1")).one()
     assert (row.cost, row.currency, row.lead_time_hours, row.moq) == (2440, "USD", 240, 12)
-    assert row.attributes == {"material": "Baumwolle 98%, Elastan 2% – gefärbt"}
+    assert row.attributes == {"material": "Baumwolle 98%, Elastan 2%, gefärbt"}
     bad = text.replace("3,10", "3,1x").encode("cp1252")
     refused = ingest(hansa, "FLORENCE-LAB", "csv", bad)
     assert refused.status == "quarantined"

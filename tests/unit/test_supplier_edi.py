@@ -57,7 +57,7 @@ def test_997_is_itself_readable_and_names_the_error() -> None:
                            accepted=False, error={"line": 7, "segment": "QTY",
                                                   "element": "QTY02"},
                            sender="SHENZHEN", control=5, at=AT)
-    head, records = _x12(text)
+    _head, records = _x12(text)
     assert "AK3*QTY*7**8~" in text and "AK4*2**7~" in text and "AK9*R*1*1*0~" in text
     [notice] = records
     assert isinstance(notice, NoticeRecord) and notice.kind == "functional_ack:rejected"
