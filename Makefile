@@ -36,6 +36,7 @@ check: install
 ## make bench: throughput, latency, memory and start-up, written to bench/results/
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/suppliers.py
 
 ## make migration: regenerate the initial migration from the models (pre-release only)
 migration: install
