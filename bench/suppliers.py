@@ -8,6 +8,7 @@ PostgreSQL + NATS). Writes bench/results/suppliers.json and .md.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import statistics
@@ -44,8 +45,35 @@ SITES = (("FLORENCE-LAB", "IT-FI-FAB", "factory", 43.77, 11.26, "IT"),
          ("MEMPHIS-SUPPLY", "US-MEM-DROP", "dropship", 35.1, -90.0, "US"))
 
 
-def boot(url: str, bus: str = "memory") -> Hansa:
-    hansa = bootstrap(Settings(db=url, bus=bus, listing_stock_lag_ms=0), migrate=True)
+def with_nats(hansa: Hansa, tag: str) -> Hansa:
+    """Swap the in-process transport for JetStream on a stream of the bench's own."""
+    from hansa.bus.backends.nats import NatsTransport
+    from hansa.bus.deliveries import DeliveryWorker
+    from hansa.bus.relay import Relay
+    from hansa.bus.worker import BusWorker
+
+    transport = NatsTransport(hansa.bus, hansa.dispatcher, hansa.settings.nats_url,
+                              stream=f"B{tag}", subject_prefix=f"b{tag}")
+    worker = BusWorker(Relay(hansa.bus, transport), DeliveryWorker(hansa.bus, hansa.dispatcher),
+                       transport)
+    hansa.bus.on_commit(lambda _envelopes: worker.wake())
+    hansa.transport, hansa.worker = transport, worker
+    worker.start()
+    return hansa
+
+
+async def _delete_stream(url: str, stream: str) -> None:
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=5)
+    try:
+        await nc.jetstream().delete_stream(stream)
+    finally:
+        await nc.close()
+
+
+def boot(url: str) -> Hansa:
+    hansa = bootstrap(Settings(db=url, bus="memory", listing_stock_lag_ms=0), migrate=True)
     seed_demo(hansa, products=200)
     for supplier, code, kind, lat, lon, country in SITES:
         hansa.bus.execute(RegisterSupplierSite(supplier_code=supplier, code=code, name=code,
@@ -205,13 +233,14 @@ def main() -> int:
     if not args.skip_pg:
         url, drop = pg_url()
         try:
-            hansa = boot(url, bus="nats")
-            hansa.worker.start()
+            tag = uuid.uuid4().hex[:10]
+            hansa = with_nats(boot(url), tag)
             try:
                 report["postgres_nats_import"] = throughput(hansa, args.rows, args.items)
                 report["postgres_nats_propagation"] = propagation(hansa, args.changes)
             finally:
                 hansa.close()
+                asyncio.run(_delete_stream(hansa.settings.nats_url, f"B{tag}"))
         finally:
             drop()
     RESULTS.mkdir(exist_ok=True)

@@ -157,3 +157,27 @@ def test_fuzzed_json_and_csv_are_quarantined_with_reasons(hansa: Hansa) -> None:
         assert outcome.status in ("quarantined", "applied")
         if outcome.status == "quarantined":
             assert outcome.reason and not outcome.reason.startswith("unexpected")
+
+
+def test_merchant_center_feed_follows_supplier_changes(hansa: Hansa, client: TestClient) -> None:
+    import xml.etree.ElementTree as ET
+
+    def row(channel: str) -> dict[str, str]:
+        lines = client.get(f"/feeds/{channel}/merchant.tsv").text.splitlines()
+        header = lines[0].split("\t")
+        return next(dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]
+                    if line.startswith(SKU + "\t"))
+
+    assert row("dtc-us")["custom_label_3"] == "100% cotton"
+    assert ingest(hansa, "SHENZHEN-WORKS", "x12",
+                  fixture("x12_832_catalog.edi")).status == "applied"
+    for channel in ("dtc-us", "b2b-eu", "chat-sea"):
+        assert row(channel)["custom_label_3"] == "98% organic cotton, 2% elastane"
+    assert row("b2b-eu")["price"].endswith(" EUR") and row("chat-sea")["price"].endswith(" SGD")
+    xml = client.get("/feeds/dtc-us/merchant.xml")
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    ns = {"g": "http://base.google.com/ns/1.0"}
+    item = next(i for i in ET.fromstring(xml.text).iter("item")
+                if i.findtext("g:id", namespaces=ns) == SKU)
+    assert item.findtext("g:availability", namespaces=ns) == row("dtc-us")["availability"]
+    assert item.findtext("g:price", namespaces=ns) == row("dtc-us")["price"]

@@ -10,7 +10,7 @@ every channel rebuild from those contexts' events.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -33,7 +33,7 @@ from hansa.suppliers import store
 from hansa.suppliers.messages import (
     ApplyItemRecords,
     RegisterSupplierSite,
-    SupplierItemChanged,
+    SupplierItemsChanged,
     SupplierSiteRegistered,
 )
 from hansa.suppliers.model import (
@@ -188,15 +188,16 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
                                               for r, _b, row, _c in changes})
     _apply_schedule(ctx, chunk)
     _propagate(ctx, changes, known)
+    changed_items = []
     for rec, _before, row, changed in changes:
         fields = changed + (["stock"] if rec.supplier_sku in stock_changed else []) + (
             ["schedule"] if rec.schedule else [])
-        ctx.result.records += 1
         if fields:
-            ctx.result.changes += 1
-            ctx.uow.record(SupplierItemChanged(supplier_code=supplier.code,
-                                               supplier_sku=rec.supplier_sku, sku=row["sku"],
-                                               changed=fields))
+            changed_items.append([rec.supplier_sku, row["sku"], fields])
+    ctx.result.records += len(changes)
+    ctx.result.changes += len(changed_items)
+    if changed_items:
+        ctx.uow.record(SupplierItemsChanged(supplier_code=supplier.code, items=changed_items))
 
 
 class _Row:
@@ -301,11 +302,8 @@ def _propagate(ctx: _Context, changes: list[tuple[ItemRecord, Any, dict[str, Any
         if attributes != product.attributes or (lead and lead != product.lead_time_hours):
             ctx.uow.execute(UpdateProduct(product_id=product.id, attributes=attributes,
                                           lead_time_hours=lead or None))
-            products[product.id] = _reloaded(conn, product.id)
-
-
-def _reloaded(conn: Any, product_id: str) -> Any:
-    return catalog.product(conn, product_id)
+            products[product.id] = replace(product, attributes=attributes,
+                                           lead_time_hours=lead or product.lead_time_hours)
 
 
 def _set_cost(ctx: _Context, rec: ItemRecord, sku: str, amount: int, currency: str,

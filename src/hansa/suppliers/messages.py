@@ -160,17 +160,16 @@ class SupplierSiteRegistered(Event):
 
 
 @dataclass(frozen=True)
-class SupplierItemChanged(Event):
-    """One supplier item changed in the graph; `changed` names the fields."""
+class SupplierItemsChanged(Event):
+    """Supplier items that changed in the graph, one event per applied chunk (<= 2,000 items):
+    `items` holds [supplier SKU, our SKU or None, [changed field, ...]] for each."""
 
     context = "suppliers"
     supplier_code: str
-    supplier_sku: str
-    sku: str | None
-    changed: list[str]
+    items: list[list[Any]]
 
     def subject(self) -> str:
-        return f"{self.supplier_code}/{self.supplier_sku}"
+        return self.supplier_code
 
 
 @dataclass(frozen=True)

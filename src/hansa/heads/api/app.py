@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from hansa import __version__
 from hansa.bootstrap import Hansa
-from hansa.heads.api import admin, errors, ops, storefront
+from hansa.heads.api import admin, errors, merchant_feed, ops, storefront
 from hansa.heads.api import guards as guards_api
 from hansa.heads.api import paths as paths_api
 from hansa.heads.api import suppliers as suppliers_api
@@ -56,5 +56,6 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     app.include_router(web_storefront.router)
     app.include_router(suppliers_api.router)
     app.include_router(suppliers_api.admin)
+    app.include_router(merchant_feed.router)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     return app
