@@ -111,7 +111,10 @@ def test_signed_webhook_applies_and_acknowledges_once(hansa: Hansa, client: Test
     assert audit["feeds"][0]["level"] == 3 and audit["feeds"][0]["duplicates"] == 1
 
 
-SEEDS = [fixture(n) for n in ("x12_846_inventory.edi", "x12_832_catalog.edi")]
+SEEDS = [("SHENZHEN-WORKS", "x12", fixture("x12_846_inventory.edi")),
+         ("SHENZHEN-WORKS", "x12", fixture("x12_832_catalog.edi")),
+         ("PORTO-TEXTIL", "edifact", fixture("edifact_invrpt.edi")),
+         ("PORTO-TEXTIL", "edifact", fixture("edifact_pricat.edi"))]
 
 
 def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
@@ -122,20 +125,22 @@ def _mutate(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return bytes(out)
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(seed=st.sampled_from(SEEDS), edits=st.lists(st.tuples(
     st.integers(0, 2000), st.integers(0, 4),
-    st.sampled_from([b"", b"*", b"~", b"X", b"9", b"-1", b"\xff", b"QTY*33*", b"LIN**VP*"])),
+    st.sampled_from([b"", b"*", b"~", b"X", b"9", b"-1", b"\xff", b"QTY*33*", b"LIN**VP*",
+                     b"'", b"+", b":", b"?", b"QTY+145:"])),
     min_size=1, max_size=4))
-def test_fuzzed_x12_never_crashes_nor_half_applies(hansa: Hansa, seed: bytes,
-                                                   edits: list[tuple[int, int, bytes]]) -> None:
+def test_fuzzed_edi_never_crashes_nor_half_applies(
+        hansa: Hansa, seed: tuple[str, str, bytes], edits: list[tuple[int, int, bytes]]) -> None:
     if not getattr(hansa, "_merchant", False):
         merchant(hansa)
         hansa._merchant = True  # type: ignore[attr-defined]
     with hansa.db.read() as conn:
         before = conn.execute(sa.select(sa.func.count()).select_from(store.items)).scalar_one()
-    outcome = ingest(hansa, "SHENZHEN-WORKS", "x12", _mutate(seed, edits))
+    supplier, fmt, data = seed
+    outcome = ingest(hansa, supplier, fmt, _mutate(data, edits))
     assert outcome.status in ("applied", "quarantined", "duplicate")
     if outcome.status == "quarantined":
         assert outcome.reason and not outcome.reason.startswith("unexpected")

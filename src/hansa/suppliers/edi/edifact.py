@@ -44,7 +44,7 @@ def _segments(text: str) -> Iterator[Seg]:
             for n, seg in enumerate(Parser().parse(text), start=1):
                 yield Seg(seg.tag, tuple(tuple(e) if isinstance(e, list) else e
                                          for e in seg.elements), n)
-        except EDISyntaxError as exc:
+        except (EDISyntaxError, ValueError, IndexError) as exc:  # pydifact's own refusals
             raise DocumentError(f"EDIFACT syntax: {exc}", code="invalid_syntax") from None
 
 
