@@ -39,5 +39,13 @@ def test_import_audit_and_quarantine_from_the_terminal(tmp_path: Path) -> None:
     assert refused["quarantine_id"][:8] in listed.stdout
     rejected = _run("quarantine", "reject", refused["quarantine_id"], "--db", db)
     assert rejected.returncode == 0, rejected.stderr
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.edi").write_bytes((FIXTURES / "x12_832_catalog.edi").read_bytes())
+    (inbox / "b.csv").write_text("supplier_sku\n\"unterminated\n")
+    swept = _run("inbox", str(inbox), "--supplier", "SHENZHEN-WORKS", "--db", db)
+    assert swept.returncode == 0, swept.stderr
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["a.edi"]
+    assert sorted(p.name for p in (inbox / "quarantined").iterdir()) == ["b.csv"]
     table = _run("audit", "--db", db)
     assert "Integration latency audit" in table.stdout and "SHENZHEN-WORKS" in table.stdout

@@ -57,6 +57,21 @@ def test_csv_with_a_profile_decimal_commas_and_cp1252(hansa: Hansa) -> None:
     assert refused.reason == "line 3, column Preis: '3,1x' is not a number"
 
 
+def test_csv_carries_schedule_model_and_components(hansa: Hansa) -> None:
+    merchant(hansa)
+    text = ("supplier_sku,supply_model,components,plan:2026-12-10,plan:2026-12-17\n"
+            "FL-DESK,cto,DESK-TOP-OAK*1|DESK-LEG-STD*4,40,60\n")
+    assert ingest(hansa, "FLORENCE-LAB", "csv", text.encode()).status == "applied"
+    with hansa.db.read() as conn:
+        item = conn.execute(sa.select(store.items).where(
+            store.items.c.supplier_sku == "FL-DESK")).one()
+        plan = dict(conn.execute(sa.select(store.schedule.c.day, store.schedule.c.quantity)
+                                 .order_by(store.schedule.c.day)).all())
+    assert (item.supply_model, item.components) == ("cto", [["DESK-TOP-OAK", 1],
+                                                            ["DESK-LEG-STD", 4]])
+    assert plan == {"2026-12-10": 40, "2026-12-17": 60}
+
+
 def test_xlsx_upload_reads_the_first_sheet(hansa: Hansa) -> None:
     merchant(hansa)
     book = Workbook()

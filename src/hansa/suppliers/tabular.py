@@ -5,7 +5,8 @@ it: {"delimiter": ";", "encoding": "cp1252", "decimal": ",", "thousands": ".",
 "currency": "EUR", "cost_per": 1, "lead_time_unit": "days", "columns": {"supplier_sku":
 "Artikel", "sku": "Unsere SKU", "cost": "Preis", "currency": "Waehrung", "stock:IT-FI-FAB":
 "Bestand", "lead_time": "Lieferzeit", "moq": "MOQ", "case_pack": "VPE", "supply_model":
-"Modell", "description": "Text", "attr:material": "Material"}}. Without a profile, the
+"Modell", "components": "Teile", "description": "Text", "attr:material": "Material",
+"plan:2026-12-10": "Plan KW50"}}; components are written `SKU*2|SKU-B*1`. Without a profile, the
 columns are named as the canonical fields are.
 """
 
@@ -15,6 +16,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,13 +24,14 @@ from hansa.kernel.money import exponent, is_currency
 from hansa.suppliers.model import DocumentError, ItemRecord
 
 CANONICAL = ("supplier_sku", "sku", "description", "cost", "currency", "lead_time", "moq",
-             "case_pack", "supply_model")
+             "case_pack", "supply_model", "components")
+PREFIXES = ("stock:", "attr:", "plan:")  # stock:<site code>, attr:<name>, plan:<ISO date>
 LEAD_UNITS = {"hours": 1, "days": 24, "weeks": 168}
 MAX_FIELD = 4096
 
 
 def default_profile(header: list[str]) -> dict[str, Any]:
-    cols = {h: h for h in header if h in CANONICAL or h.startswith(("stock:", "attr:"))}
+    cols = {h: h for h in header if h in CANONICAL or h.startswith(PREFIXES)}
     return {"columns": cols}
 
 
@@ -38,7 +41,7 @@ def validate_profile(spec: dict[str, Any]) -> None:
     if not isinstance(cols, dict) or "supplier_sku" not in cols:
         raise ValueError("a profile maps at least 'supplier_sku' to a column")
     for key in cols:
-        if key not in CANONICAL and not key.startswith(("stock:", "attr:")):
+        if key not in CANONICAL and not key.startswith(PREFIXES):
             raise ValueError(f"unknown field {key!r} in the profile")
     if spec.get("lead_time_unit", "hours") not in LEAD_UNITS:
         raise ValueError("lead_time_unit is hours, days or weeks")
@@ -127,13 +130,38 @@ class _Reader:
         stock = tuple((f[6:].upper(), self._int(get(f), line, column(f)))
                       for f in self.cols if f.startswith("stock:") and get(f))
         attrs = tuple((f[5:], get(f)) for f in self.cols if f.startswith("attr:") and get(f))
+        plan = tuple((self._day(f[5:], line, column(f)), self._int(get(f), line, column(f)))
+                     for f in self.cols if f.startswith("plan:") and get(f))
+        components = self._components(get("components"), line)
         return ItemRecord(
             supplier_sku=get("supplier_sku").upper(), sku=get("sku").upper() or None,
             description=get("description") or None, cost=cost,
             currency=currency if cost is not None else None, stock=stock,
             lead_time_hours=None if ints["lead_time"] is None else ints["lead_time"] * self.lead,
             moq=ints["moq"], case_pack=ints["case_pack"],
-            supply_model=get("supply_model").lower() or None, attributes=attrs, line=line)
+            supply_model=get("supply_model").lower() or None, attributes=attrs,
+            schedule=plan, components=components, line=line)
+
+    def _day(self, text: str, line: int, column: str) -> str:
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise DocumentError(f"{text!r} in the profile is not an ISO date", line=line,
+                                column=column, code="invalid_date") from None
+
+    def _components(self, text: str, line: int) -> tuple[tuple[str, int], ...]:
+        """`SKU*2|SKU-B*1`: the components of a configured (CTO) item."""
+        if not text:
+            return ()
+        found = []
+        for part in text.split("|"):
+            sku, _, qty = part.partition("*")
+            if not sku.strip() or not qty.strip().isdigit() or int(qty) < 1:
+                raise DocumentError(f"component {part!r} is not SKU*quantity", line=line,
+                                    column=str(self.spec["columns"]["components"]),
+                                    code="invalid_component")
+            found.append((sku.strip().upper(), int(qty)))
+        return tuple(found)
 
 
 def read_csv(chunks: Iterable[bytes], spec: dict[str, Any] | None,

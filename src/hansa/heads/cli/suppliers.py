@@ -134,3 +134,45 @@ def quarantine_command(
     with _hansa(db) as hansa:
         hansa.bus.execute(command(quarantine_id=quarantine_id, actor=actor or _me()))
     console.print(f"{action}d {quarantine_id}")
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+@suppliers_app.command("inbox")
+def inbox_command(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="inbox folder")],
+    supplier: Annotated[str, typer.Option("--supplier", help="supplier code")],
+    fmt: Annotated[str | None, typer.Option("--format")] = None,
+    profile: Annotated[str | None, typer.Option("--profile")] = None,
+    every: Annotated[float, typer.Option(
+        "--every", help="poll every N seconds (0: one pass and exit)")] = 0.0,
+    db: DbOption = None,
+) -> None:
+    """Apply every file dropped in FOLDER, oldest first; move each to done/ or quarantined/."""
+    import time
+
+    from hansa.suppliers.messages import ProcessSupplierDocument, ReceiveSupplierDocument
+
+    done, held = folder / "done", folder / "quarantined"
+    done.mkdir(exist_ok=True)
+    held.mkdir(exist_ok=True)
+    with _hansa(db) as hansa:
+        while True:
+            files = sorted((p for p in folder.iterdir() if p.is_file()
+                            and not p.name.startswith(".")),
+                           key=lambda p: (p.stat().st_mtime, p.name))
+            for path in files:
+                doc_id = hansa.bus.execute(ReceiveSupplierDocument(
+                    supplier_code=supplier, format=_format_of(path, fmt),
+                    chunks=_file_chunks(path), filename=path.name, profile=profile))
+                outcome = hansa.bus.execute(ProcessSupplierDocument(document_id=doc_id))
+                path.rename((held if outcome.status == "quarantined" else done) / path.name)
+                console.print(f"{path.name}: {outcome.status}"
+                              + (f" ({outcome.reason})" if outcome.reason else ""))
+            if every <= 0:
+                return
+            time.sleep(every)
