@@ -115,6 +115,7 @@ def test_signed_webhook_applies_and_acknowledges_once(hansa: Hansa, client: Test
     assert _stock(hansa, "US-MEM-DROP") == 25
     again = client.post(url, content=body, headers=_signed("s3cret-s3cret-s3cret", body, now))
     assert again.json()["status"] == "duplicate"
+    assert json.loads(again.json()["ack"])["status"] == "duplicate"
     forged = client.post(url, content=body, headers=_signed("wrong-secret-wrong", body, now))
     stale = client.post(url, content=body,
                         headers=_signed("s3cret-s3cret-s3cret", body, now - 600))

@@ -108,7 +108,8 @@ def receive_document(cmd: ReceiveSupplierDocument, uow: UnitOfWork) -> str:
                                 d.c.duplicate_of.is_(None),
                                 sa.or_(d.c.content_hash == content_hash,
                                        sa.and_(d.c.control_number == control,
-                                               d.c.doc_type == doc_type)
+                                               d.c.doc_type == doc_type,
+                                               d.c.status != "rejected")
                                        if control else sa.false()))
         .order_by(d.c.received_at).limit(1)).scalar()
     status = "duplicate" if earlier else "received"
@@ -119,7 +120,7 @@ def receive_document(cmd: ReceiveSupplierDocument, uow: UnitOfWork) -> str:
         content_hash=content_hash, size=size, received_at=uow.now(), sent_at=sent_at,
         status=status, duplicate_of=earlier,
         reason=f"duplicate of document {earlier}" if earlier else None,
-        ack=cmd.profile))
+        profile=cmd.profile))
     uow.record(SupplierDocumentReceived(document_id=doc_id, supplier_code=supplier.code,
                                         format=cmd.format, content_hash=content_hash,
                                         status=status))
@@ -172,7 +173,7 @@ class _ChunkStream(io.RawIOBase):
 def _records(conn: Connection, doc: Any, supplier: Supplier, head: Any) -> Iterator[Record]:
     chunks = raw_chunks(conn, doc.id)
     if doc.format in ("csv", "xlsx"):
-        spec = _profile(conn, supplier, doc.ack)
+        spec = _profile(conn, supplier, doc.profile)
         reader = tabular.read_csv if doc.format == "csv" else tabular.read_xlsx
         yield from reader(chunks, spec, supplier.currency)
     elif doc.format == "x12":
@@ -247,8 +248,12 @@ def process_document(cmd: ProcessSupplierDocument, uow: UnitOfWork) -> Outcome:
     if doc is None:
         raise NotFound(f"no document {cmd.document_id}", code="document_not_found")
     if doc.status != "received" and not (cmd.force and doc.status == "quarantined"):
+        ack = doc.ack
+        if doc.status == "duplicate" and doc.format == "json":
+            ack = jsonfeed.ack_body(doc.control_number or "", "duplicate", doc.reason,
+                                    doc.id).decode()
         return Outcome(doc.id, doc.status, doc.records, doc.changes, doc.reason,
-                       doc.quarantine_id, doc.ack)
+                       doc.quarantine_id, ack)
     _lock_supplier(uow, doc.supplier_id)
     supplier = supplier_by_code(uow.conn, doc.supplier_code)
     head = _new_head(doc.format)

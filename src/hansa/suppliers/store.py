@@ -100,6 +100,7 @@ documents = sa.Table(
     sa.Column("doc_type", sa.String(16), nullable=False),
     sa.Column("direction", sa.String(8), nullable=False),
     sa.Column("filename", sa.String(255), nullable=True),
+    sa.Column("profile", sa.String(64), nullable=True),
     sa.Column("control_number", sa.String(64), nullable=True),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("size", sa.BigInteger(), nullable=False),

@@ -419,6 +419,7 @@ def upgrade() -> None:
     sa.Column('doc_type', sa.String(length=16), nullable=False),
     sa.Column('direction', sa.String(length=8), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=True),
+    sa.Column('profile', sa.String(length=64), nullable=True),
     sa.Column('control_number', sa.String(length=64), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
