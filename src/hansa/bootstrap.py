@@ -172,6 +172,9 @@ def bootstrap(
     register_handlers(bus, settings, payments)
     engine = Engine(bus)
     flows = flow_paths.install(engine, webhooks or HttpxWebhookSender(timeout_seconds=10.0))
+    bus.subscribe(suppliers_msg.PurchaseOrderSent, "suppliers.deliver_po", partial(
+        supplier_pos.deliver_purchase_order,
+        sender=webhooks or HttpxWebhookSender(timeout_seconds=10.0)))
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))

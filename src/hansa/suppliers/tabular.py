@@ -83,6 +83,10 @@ class _Reader:
                 raise DocumentError(f"column {column!r} (for {field}) is not in the header",
                                     line=1, column=str(column), code="missing_column")
             self.cols[field] = position[column]
+        self.stock_fields = [(f, f[6:].upper()) for f in self.cols if f.startswith("stock:")]
+        self.attr_fields = [(f, f[5:]) for f in self.cols if f.startswith("attr:")]
+        self.plan_fields = [(f, self._day(f[5:], 1, str(spec["columns"][f])))
+                            for f in self.cols if f.startswith("plan:")]
 
     def _number(self, text: str, line: int, column: str) -> Decimal:
         cleaned = text.replace(self.thousands, "") if self.thousands else text
@@ -106,41 +110,35 @@ class _Reader:
         return int(value)
 
     def record(self, row: list[str], line: int) -> ItemRecord:
-        def get(field: str) -> str:
-            i = self.cols.get(field)
-            if i is None or i >= len(row):
-                return ""
-            return row[i].strip()
-
-        def column(field: str) -> str:
-            return str(self.spec["columns"][field])
-
+        width = len(row)
+        vals = {f: row[i].strip() for f, i in self.cols.items() if i < width}
+        get = vals.get
+        names = self.spec["columns"]
         currency = (get("currency") or self.currency).upper()
         cost = None
         if get("cost"):
             if not is_currency(currency):
                 raise DocumentError(f"unknown currency {currency!r}", line=line,
-                                    column=column("currency") if "currency" in self.cols
-                                    else None, code="invalid_currency")
-            value = self._number(get("cost"), line, column("cost")) / self.cost_per
-            scaled = value.scaleb(exponent(currency)).quantize(Decimal(1))
-            cost = int(scaled)
-        ints = {f: self._int(get(f), line, column(f)) if get(f) else None
+                                    column=names.get("currency"), code="invalid_currency")
+            value = self._number(vals["cost"], line, names["cost"]) / self.cost_per
+            cost = int(value.scaleb(exponent(currency)).quantize(Decimal(1)))
+        ints = {f: self._int(vals[f], line, names[f]) if get(f) else None
                 for f in ("lead_time", "moq", "case_pack")}
-        stock = tuple((f[6:].upper(), self._int(get(f), line, column(f)))
-                      for f in self.cols if f.startswith("stock:") and get(f))
-        attrs = tuple((f[5:], get(f)) for f in self.cols if f.startswith("attr:") and get(f))
-        plan = tuple((self._day(f[5:], line, column(f)), self._int(get(f), line, column(f)))
-                     for f in self.cols if f.startswith("plan:") and get(f))
-        components = self._components(get("components"), line)
+        stock = tuple((site, self._int(vals[f], line, names[f]))
+                      for f, site in self.stock_fields if get(f))
+        attrs = tuple((name, vals[f]) for f, name in self.attr_fields if get(f))
+        plan = tuple((day, self._int(vals[f], line, names[f]))
+                     for f, day in self.plan_fields if get(f))
         return ItemRecord(
-            supplier_sku=get("supplier_sku").upper(), sku=get("sku").upper() or None,
+            supplier_sku=(get("supplier_sku") or "").upper(),
+            sku=(get("sku") or "").upper() or None,
             description=get("description") or None, cost=cost,
             currency=currency if cost is not None else None, stock=stock,
             lead_time_hours=None if ints["lead_time"] is None else ints["lead_time"] * self.lead,
             moq=ints["moq"], case_pack=ints["case_pack"],
-            supply_model=get("supply_model").lower() or None, attributes=attrs,
-            schedule=plan, components=components, line=line)
+            supply_model=(get("supply_model") or "").lower() or None, attributes=attrs,
+            schedule=plan, components=self._components(get("components") or "", line),
+            line=line)
 
     def _day(self, text: str, line: int, column: str) -> str:
         try:
