@@ -49,6 +49,7 @@ from hansa.suppliers.queries import supplier_by_code
 CHUNK = 2000
 ITEM_FIELDS = ("sku", "description", "cost", "currency", "lead_time_hours", "moq", "case_pack",
                "supply_model")
+COLUMNS = (*ITEM_FIELDS, "components", "attributes")
 
 
 def register_site(cmd: RegisterSupplierSite, uow: UnitOfWork) -> str:
@@ -128,18 +129,20 @@ def apply_item_records(cmd: ApplyItemRecords, uow: UnitOfWork, *,
 
 
 def _merged(existing: Any, rec: ItemRecord) -> dict[str, Any]:
-    row: dict[str, Any] = {f: getattr(existing, f) if existing is not None else None
-                           for f in ITEM_FIELDS}
-    row["components"] = list(existing.components) if existing is not None else []
-    row["attributes"] = dict(existing.attributes) if existing is not None else {}
+    """The item row after the record: fields the record leaves None keep their value."""
+    if existing is None:
+        row: dict[str, Any] = {f: getattr(rec, f) for f in ITEM_FIELDS}
+        row["components"] = [[s, q] for s, q in rec.components]
+        row["attributes"] = dict(rec.attributes)
+        return row
+    row = {}
     for f in ITEM_FIELDS:
         value = getattr(rec, f)
-        if value is not None:
-            row[f] = value
-    if rec.components:
-        row["components"] = [[s, q] for s, q in rec.components]
-    if rec.attributes:
-        row["attributes"] = row["attributes"] | dict(rec.attributes)
+        row[f] = getattr(existing, f) if value is None else value
+    row["components"] = ([[s, q] for s, q in rec.components] if rec.components
+                         else existing.components)
+    row["attributes"] = (existing.attributes | dict(rec.attributes) if rec.attributes
+                         else existing.attributes)
     return row
 
 
@@ -167,14 +170,16 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
     for rec in chunk:
         before = existing.get(rec.supplier_sku)
         row = _merged(before, rec)
-        changed = [f for f in (*ITEM_FIELDS, "components", "attributes")
-                   if before is None or getattr(before, f) != row[f]]
+        changed = list(COLUMNS) if before is None else [
+            f for f in COLUMNS if getattr(before, f) != row[f]]
         values = row | {"supplier_id": supplier.id, "supplier_sku": rec.supplier_sku,
                         "observed_at": ctx.observed_at, "updated_at": now}
         if before is None:
             inserts.append(values)
         elif changed:
-            updates.append(values | {"k_supplier_sku": rec.supplier_sku})
+            values["k_supplier_id"] = supplier.id
+            values["k_supplier_sku"] = rec.supplier_sku
+            updates.append(values)
         existing[rec.supplier_sku] = _Row(values)  # type: ignore[assignment]
         changes.append((rec, before, row, changed))
     if inserts:
@@ -182,8 +187,7 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
     if updates:
         conn.execute(it.update().where(it.c.supplier_id == sa.bindparam("k_supplier_id"),
                                        it.c.supplier_sku == sa.bindparam("k_supplier_sku")),
-                     [{k: v for k, v in u.items() if k not in ("supplier_id", "supplier_sku")}
-                      | {"k_supplier_id": supplier.id} for u in updates])
+                     updates)
     stock_changed = _apply_stock(ctx, chunk, {r.supplier_sku: row["sku"]
                                               for r, _b, row, _c in changes})
     _apply_schedule(ctx, chunk)
