@@ -39,7 +39,7 @@ SEEDS = {
 CSV = (b"supplier_sku,sku,cost,currency,stock:IT-FI-FAB,moq,attr:material\n"
        b"FL-1,HARTEE-SAN-M,24.60,USD,12,6,linen\nFL-2,,3.10,USD,7,1,\n")
 JSON = (b'{"document_id": "J-1", "items": [{"supplier_sku": "MS-1", "sku": "HARTEE-SAN-M",'
-        b' "stock": {"US-MEM-DROP": 5}, "attributes": {"material": "hemp"}}]}')
+        b' "stock": {"US-TX-DROP": 5}, "attributes": {"material": "hemp"}}]}')
 TOKENS = [b"", b"*", b"~", b"'", b"+", b":", b"?", b",", b"\n", b'"', b"X", b"9", b"-1",
           b"\xff", b"1e999", b"QTY*33*", b"LIN**VP*", b"QTY+145:", b"{", b"]", b"null"]
 

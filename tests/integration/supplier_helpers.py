@@ -21,12 +21,11 @@ SKU = "HARTEE-SAN-M"  # an apparel tee sold in all three channels ("100% cotton"
 
 
 def merchant(hansa: Hansa) -> None:
+    """The demo seed (its sites IT-FI-FAB and US-TX-DROP) plus two more supplier sites."""
     seed_demo(hansa, products=12)
     for supplier, code, name, kind, lat, lon, country in (
         ("SHENZHEN-WORKS", "SZ-FAB", "Shenzhen factory", "factory", 22.54, 114.06, "CN"),
         ("PORTO-TEXTIL", "PT-POR-WH", "Porto warehouse", "warehouse", 41.15, -8.61, "PT"),
-        ("MEMPHIS-SUPPLY", "US-MEM-DROP", "Memphis drop-ship", "dropship", 35.1, -90.0, "US"),
-        ("FLORENCE-LAB", "IT-FI-FAB", "Florence workshop", "factory", 43.77, 11.26, "IT"),
     ):
         hansa.bus.execute(RegisterSupplierSite(
             supplier_code=supplier, code=code, name=name, kind=kind, lat=lat, lon=lon,

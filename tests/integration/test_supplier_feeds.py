@@ -106,13 +106,13 @@ def test_signed_webhook_applies_and_acknowledges_once(hansa: Hansa, client: Test
     now = hansa.clock.now().timestamp()
     body = json.dumps({"document_id": "MEM-1", "sent_at": hansa.clock.now().isoformat(),
                        "items": [{"supplier_sku": "MS-TEE", "sku": SKU, "stock":
-                                  {"US-MEM-DROP": 25}}]}).encode()
+                                  {"US-TX-DROP": 25}}]}).encode()
     url = "/suppliers/MEMPHIS-SUPPLY/webhook"
     answer = client.post(url, content=body, headers=_signed("s3cret-s3cret-s3cret", body, now))
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "applied"
     assert json.loads(answer.json()["ack"])["status"] == "accepted"
-    assert _stock(hansa, "US-MEM-DROP") == 25
+    assert _stock(hansa, "US-TX-DROP") == 25
     again = client.post(url, content=body, headers=_signed("s3cret-s3cret-s3cret", body, now))
     assert again.json()["status"] == "duplicate"
     assert json.loads(again.json()["ack"])["status"] == "duplicate"
