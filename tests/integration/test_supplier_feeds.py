@@ -13,10 +13,12 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
-from tests.integration.supplier_helpers import SKU, fixture, ingest, merchant
+from tests.integration.supplier_helpers import SKU, channel_reads, fixture, ingest, merchant
 
 from hansa.bootstrap import Hansa
+from hansa.catalog import queries as catalog
 from hansa.heads.api.app import create_app
+from hansa.heads.api.deps import ReadModels
 from hansa.inventory import queries as inventory
 from hansa.suppliers import jsonfeed, store
 from hansa.suppliers.messages import ConfigureSupplierApi, SaveMappingProfile
@@ -202,3 +204,22 @@ def test_merchant_center_feed_follows_supplier_changes(hansa: Hansa, client: Tes
                 if i.findtext("g:id", namespaces=ns) == SKU)
     assert item.findtext("g:availability", namespaces=ns) == row("dtc-us")["availability"]
     assert item.findtext("g:price", namespaces=ns) == row("dtc-us")["price"]
+
+
+def test_supplier_component_stock_drives_cto_availability(hansa: Hansa) -> None:
+    merchant(hansa)
+    models = ReadModels(hansa)
+    hansa.bus.on_commit(models.feed.on_commit)
+    with hansa.db.read() as conn:
+        desk = next(p for p in catalog.products(conn) if p.inventory_model.value == "cto")
+    parts = {c.sku: c.quantity for c in desk.components}
+    rows = "".join(f"FL-{sku},{sku},{1000 * qty}\n" for sku, qty in parts.items())
+    text = "supplier_sku,sku,stock:IT-FI-FAB\n" + rows
+    assert ingest(hansa, "FLORENCE-LAB", "csv", text.encode()).status == "applied"
+    with hansa.db.read() as conn:
+        atp = inventory.atp_totals(conn, list(parts))
+    expected = min(atp[sku] // qty for sku, qty in parts.items())
+    reads = channel_reads(hansa, models, desk.variants[0].sku)
+    assert reads and {k: r["variant"]["available"] for k, r in reads.items()} == {
+        k: expected for k in reads}
+    assert expected >= 1000
