@@ -39,6 +39,7 @@ bench: install
 	$(PY) bench/sim.py
 	$(PY) bench/tracking.py
 	$(PY) bench/o2c.py
+	$(PY) bench/suppliers.py
 
 ## make migration: regenerate the initial migration from the models (pre-release only)
 migration: install

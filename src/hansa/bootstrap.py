@@ -10,15 +10,15 @@ from datetime import timedelta
 from functools import partial
 
 from hansa import migrations
-from hansa.adapters.messaging.smtp import SmtpTransport
 from hansa.adapters.labels.render import LabelRenderer
+from hansa.adapters.messaging.smtp import SmtpTransport
 from hansa.adapters.notify.smtp import SmtpNotifier
 from hansa.adapters.payments.manual import ManualPaymentProvider
 from hansa.adapters.webhooks import HttpxWebhookSender
 from hansa.automation import exceptions_path, flow_paths, returns_settlement
 from hansa.automation.engine import Engine
-from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.order_to_cash import path as order_to_cash_path
+from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.webhooks import WebhookSender
 from hansa.bus.backends.memory import InProcessTransport
 from hansa.bus.deliveries import DeliveryWorker
@@ -55,9 +55,12 @@ from hansa.pricing import handlers as pricing
 from hansa.pricing import messages as pricing_msg
 from hansa.shipping import handlers as shipping
 from hansa.shipping import messages as shipping_msg
+from hansa.suppliers import documents as supplier_documents
+from hansa.suppliers import graph as supplier_graph
 from hansa.suppliers import handlers as suppliers
 from hansa.suppliers import messages as suppliers_msg
 from hansa.suppliers import price_feed
+from hansa.suppliers import purchase_orders as supplier_pos
 from hansa.support import handlers as support
 from hansa.support import messages as support_msg
 from hansa.support.helpdesk import BuiltInHelpdesk, InDatabaseTransport
@@ -138,8 +141,26 @@ def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProv
     bus.register(guards_msg.ResetBreaker, guards.reset_breaker)
     bus.register(guards_msg.SetBreakerDryRun, guards.set_breaker_dry_run)
     bus.register(guards_msg.ApproveQuarantined, partial(
-        guards.approve_quarantined, appliers={price_feed.FEED_KIND: price_feed.apply_approved}))
+        guards.approve_quarantined, appliers={price_feed.FEED_KIND: price_feed.apply_approved,
+                                              supplier_documents.DOCUMENT_KIND:
+                                              supplier_documents.apply_approved}))
     bus.register(guards_msg.RejectQuarantined, guards.reject_quarantined)
+    register_supplier_integration(bus, price_thresholds)
+
+
+def register_supplier_integration(bus: MessageBus, thresholds: PriceThresholds) -> None:
+    """The supplier graph, inbound documents and outbound purchase orders."""
+    bus.register(suppliers_msg.RegisterSupplierSite, supplier_graph.register_site)
+    bus.register(suppliers_msg.ApplyItemRecords,
+                 partial(supplier_graph.apply_item_records, thresholds=thresholds))
+    bus.register(suppliers_msg.SaveMappingProfile, suppliers.save_mapping_profile)
+    bus.register(suppliers_msg.ConfigureSupplierApi, suppliers.configure_supplier_api)
+    bus.register(suppliers_msg.ReceiveSupplierDocument, supplier_documents.receive_document)
+    bus.register(suppliers_msg.ProcessSupplierDocument, supplier_documents.process_document)
+    bus.register(suppliers_msg.SendPurchaseOrder, supplier_pos.send_purchase_order)
+    bus.register(suppliers_msg.ChangePurchaseOrder, supplier_pos.change_purchase_order)
+    bus.subscribe(guards_msg.QuarantineDecided, "suppliers.document_decision",
+                  supplier_documents.decided)
 
 
 def build_transport(settings: Settings, bus: MessageBus, dispatcher: Dispatcher) -> Transport:
@@ -186,6 +207,9 @@ def bootstrap(
     transports = register_exceptions(bus, engine, messaging=messaging)
     register_order_to_cash(bus, engine, settings, notifier or SmtpNotifier(
         settings.smtp_host, settings.smtp_port, settings.mail_from), labels or LabelRenderer())
+    bus.subscribe(suppliers_msg.PurchaseOrderSent, "suppliers.deliver_po", partial(
+        supplier_pos.deliver_purchase_order,
+        sender=webhooks or HttpxWebhookSender(timeout_seconds=10.0)))
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))

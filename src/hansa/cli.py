@@ -15,6 +15,7 @@ from hansa.config import Settings
 from hansa.heads.cli.guards import guards_app
 from hansa.heads.cli.logistics import logistics_app
 from hansa.heads.cli.paths import paths_app
+from hansa.heads.cli.suppliers import suppliers_app
 from hansa.sim.cli import simulate
 
 app = typer.Typer(help="Hansa: an engine for algorithmic commerce.", no_args_is_help=True)
@@ -28,6 +29,7 @@ app.add_typer(guards_app, name="guards")
 app.add_typer(paths_app, name="paths")
 app.command("simulate")(simulate)
 app.add_typer(logistics_app, name="logistics")
+app.add_typer(suppliers_app, name="suppliers")
 console = Console()
 
 DbOption = Annotated[str | None, typer.Option(

@@ -14,7 +14,7 @@ from hansa.channels.messages import AssortmentSpec, CreateChannel
 from hansa.demo.catalog_data import DemoProduct, demo_catalog
 from hansa.inventory.messages import CreateLocation, ReceiveStock
 from hansa.pricing.messages import CreatePriceList, CreatePromotion, NewTier, SetCost, SetPrices
-from hansa.suppliers.messages import RegisterSupplier
+from hansa.suppliers.messages import RegisterSupplier, RegisterSupplierSite
 
 Progress = Callable[[str, int, int], None]
 
@@ -40,6 +40,14 @@ SUPPLIERS = [
     ("MEMPHIS-SUPPLY", "Memphis Supply Co.", "US", "USD", "api", 48),
     ("PORTO-TEXTIL", "Porto Têxtil", "PT", "EUR", "edi", 24 * 8),
     ("OSAKA-GOODS", "Osaka Goods", "JP", "JPY", "csv", 24 * 18),
+]
+
+SUPPLIER_SITES = [
+    # supplier, site code, name, kind, lat, lon, country, service radius km, location code
+    ("FLORENCE-LAB", "IT-FI-FAB", "Florence workshop", "factory", 43.7696, 11.2558, "IT", 0,
+     "IT-FI-FAB"),
+    ("MEMPHIS-SUPPLY", "US-TX-DROP", "Dallas drop-ship centre", "dropship", 32.7767, -96.7970,
+     "US", 250, "US-TX-DROP"),
 ]
 
 CHANNELS = [
@@ -104,6 +112,10 @@ def seed_demo(hansa: Hansa, *, products: int = 200, seed: int = 7,
         location_ids = {row[0]: bus.execute(CreateLocation(
             code=row[0], name=row[1], kind=row[2], lat=row[3], lon=row[4], country=row[5],
             postal_code=row[6], service_radius_km=row[7]), uow) for row in LOCATIONS}
+        for supplier, code, name, kind, lat, lon, country, radius, loc in SUPPLIER_SITES:
+            bus.execute(RegisterSupplierSite(
+                supplier_code=supplier, code=code, name=name, kind=kind, lat=lat, lon=lon,
+                country=country, service_radius_km=radius, location_code=loc), uow)
         tick("catalog", 2, steps)
         for p in catalog:
             bus.execute(CreateProduct(

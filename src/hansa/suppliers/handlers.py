@@ -8,9 +8,15 @@ from hansa.bus.unit_of_work import UnitOfWork
 from hansa.kernel.errors import Conflict, InvalidData
 from hansa.kernel.ids import new_id
 from hansa.kernel.money import is_currency
-from hansa.suppliers import store
-from hansa.suppliers.messages import RegisterSupplier, SupplierRegistered
+from hansa.suppliers import store, tabular
+from hansa.suppliers.messages import (
+    ConfigureSupplierApi,
+    RegisterSupplier,
+    SaveMappingProfile,
+    SupplierRegistered,
+)
 from hansa.suppliers.model import IntegrationLevel, Supplier, validate_supplier
+from hansa.suppliers.queries import supplier_by_code
 
 
 def register_supplier(cmd: RegisterSupplier, uow: UnitOfWork) -> str:
@@ -35,3 +41,27 @@ def register_supplier(cmd: RegisterSupplier, uow: UnitOfWork) -> str:
     uow.record(SupplierRegistered(supplier_id=supplier.id, code=supplier.code,
                                   integration=level.value))
     return supplier.id
+
+
+def save_mapping_profile(cmd: SaveMappingProfile, uow: UnitOfWork) -> None:
+    """Create or replace a supplier's named column-mapping profile."""
+    supplier = supplier_by_code(uow.conn, cmd.supplier_code)
+    try:
+        tabular.validate_profile(cmd.spec)
+    except (ValueError, LookupError) as exc:
+        raise InvalidData(f"mapping profile: {exc}", code="invalid_profile") from None
+    p = store.profiles
+    uow.conn.execute(p.delete().where(p.c.supplier_id == supplier.id, p.c.name == cmd.name))
+    uow.conn.execute(p.insert().values(supplier_id=supplier.id, name=cmd.name, spec=cmd.spec,
+                                       updated_at=uow.now()))
+
+
+def configure_supplier_api(cmd: ConfigureSupplierApi, uow: UnitOfWork) -> None:
+    """Set the webhook secret (>= 16 characters) and the PO endpoint of an API supplier."""
+    supplier = supplier_by_code(uow.conn, cmd.supplier_code)
+    if len(cmd.secret) < 16:
+        raise InvalidData("a webhook secret has at least 16 characters", code="weak_secret")
+    s = store.secrets
+    uow.conn.execute(s.delete().where(s.c.supplier_id == supplier.id))
+    uow.conn.execute(s.insert().values(supplier_id=supplier.id, secret=cmd.secret,
+                                       endpoint=cmd.endpoint, updated_at=uow.now()))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hansa.kernel.errors import NotFound
 from hansa.suppliers import store
 from hansa.suppliers.model import IntegrationLevel, Supplier
 
@@ -14,3 +17,37 @@ def suppliers(conn: Connection) -> list[Supplier]:
     return [Supplier(id=r.id, code=r.code, name=r.name, country=r.country, currency=r.currency,
                      integration=IntegrationLevel(r.integration),
                      lead_time_hours=r.lead_time_hours) for r in rows]
+
+
+def supplier_by_code(conn: Connection, code: str) -> Supplier:
+    """The supplier with this code; NotFound otherwise."""
+    row = conn.execute(sa.select(store.suppliers)
+                       .where(store.suppliers.c.code == code.strip().upper())).first()
+    if row is None:
+        raise NotFound(f"no supplier {code}", code="supplier_not_found")
+    return Supplier(id=row.id, code=row.code, name=row.name, country=row.country,
+                    currency=row.currency, integration=IntegrationLevel(row.integration),
+                    lead_time_hours=row.lead_time_hours)
+
+
+def supplier_items(conn: Connection, supplier_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The supplier's items with stock per site code, for the admin API and tests."""
+    it, st, si = store.items, store.item_stock, store.sites
+    rows = conn.execute(sa.select(it).where(it.c.supplier_id == supplier_id)
+                        .order_by(it.c.supplier_sku).limit(limit)).all()
+    stock: dict[str, dict[str, int]] = {}
+    for r in conn.execute(sa.select(st.c.supplier_sku, si.c.code, st.c.quantity)
+                          .join(si, si.c.id == st.c.site_id)
+                          .where(st.c.supplier_id == supplier_id)):
+        stock.setdefault(r.supplier_sku, {})[r.code] = r.quantity
+    return [{"supplier_sku": r.supplier_sku, "sku": r.sku, "description": r.description,
+             "cost": r.cost, "currency": r.currency, "lead_time_hours": r.lead_time_hours,
+             "moq": r.moq, "case_pack": r.case_pack, "supply_model": r.supply_model,
+             "components": r.components, "attributes": r.attributes,
+             "stock": stock.get(r.supplier_sku, {})} for r in rows]
+
+
+def api_secret(conn: Connection, supplier_id: str) -> str | None:
+    """The supplier's webhook signing secret, if it has one."""
+    return conn.execute(sa.select(store.secrets.c.secret)
+                        .where(store.secrets.c.supplier_id == supplier_id)).scalar()

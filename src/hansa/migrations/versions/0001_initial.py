@@ -595,6 +595,125 @@ def upgrade() -> None:
     sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_shipping_checkout_rules'))
     )
+    op.create_table('suppliers_api_secrets',
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('secret', sa.String(length=128), nullable=False),
+    sa.Column('endpoint', sa.String(length=400), nullable=True),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('supplier_id', name=op.f('pk_suppliers_api_secrets'))
+    )
+    op.create_table('suppliers_document_chunks',
+    sa.Column('document_id', sa.String(length=36), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.PrimaryKeyConstraint('document_id', 'seq', name=op.f('pk_suppliers_document_chunks'))
+    )
+    op.create_table('suppliers_documents',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('supplier_code', sa.String(length=32), nullable=False),
+    sa.Column('level', sa.String(length=8), nullable=False),
+    sa.Column('format', sa.String(length=16), nullable=False),
+    sa.Column('doc_type', sa.String(length=16), nullable=False),
+    sa.Column('direction', sa.String(length=8), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=True),
+    sa.Column('profile', sa.String(length=64), nullable=True),
+    sa.Column('control_number', sa.String(length=64), nullable=True),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('sent_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('error_at', sa.JSON(), nullable=True),
+    sa.Column('duplicate_of', sa.String(length=36), nullable=True),
+    sa.Column('records', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('changes', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('applied_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('quarantine_id', sa.String(length=36), nullable=True),
+    sa.Column('ack', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suppliers_documents'))
+    )
+    with op.batch_alter_table('suppliers_documents', schema=None) as batch_op:
+        batch_op.create_index('ix_suppliers_documents_control', ['supplier_id', 'control_number'], unique=False)
+        batch_op.create_index('ix_suppliers_documents_hash', ['supplier_id', 'content_hash'], unique=False)
+        batch_op.create_index('ix_suppliers_documents_received', ['supplier_id', 'received_at'], unique=False)
+
+    op.create_table('suppliers_item_stock',
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('supplier_sku', sa.String(length=64), nullable=False),
+    sa.Column('site_id', sa.String(length=36), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('supplier_id', 'supplier_sku', 'site_id', name=op.f('pk_suppliers_item_stock'))
+    )
+    op.create_table('suppliers_items',
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('supplier_sku', sa.String(length=64), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=True),
+    sa.Column('description', sa.String(length=400), nullable=True),
+    sa.Column('cost', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=True),
+    sa.Column('lead_time_hours', sa.Integer(), nullable=True),
+    sa.Column('moq', sa.Integer(), nullable=True),
+    sa.Column('case_pack', sa.Integer(), nullable=True),
+    sa.Column('supply_model', sa.String(length=3), nullable=True),
+    sa.Column('components', sa.JSON(), nullable=False),
+    sa.Column('attributes', sa.JSON(), nullable=False),
+    sa.Column('observed_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('supplier_id', 'supplier_sku', name=op.f('pk_suppliers_items'))
+    )
+    with op.batch_alter_table('suppliers_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_suppliers_items_sku'), ['sku'], unique=False)
+
+    op.create_table('suppliers_mapping_profiles',
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('spec', sa.JSON(), nullable=False),
+    sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('supplier_id', 'name', name=op.f('pk_suppliers_mapping_profiles'))
+    )
+    op.create_table('suppliers_purchase_orders',
+    sa.Column('po_number', sa.String(length=32), nullable=False),
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('lines', sa.JSON(), nullable=False),
+    sa.Column('document', sa.Text(), nullable=False),
+    sa.Column('control_number', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('sent_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('acknowledged_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('ack_detail', sa.JSON(), nullable=True),
+    sa.PrimaryKeyConstraint('po_number', name=op.f('pk_suppliers_purchase_orders'))
+    )
+    with op.batch_alter_table('suppliers_purchase_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_suppliers_purchase_orders_supplier_id'), ['supplier_id'], unique=False)
+
+    op.create_table('suppliers_schedule',
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('supplier_sku', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('supplier_id', 'supplier_sku', 'day', name=op.f('pk_suppliers_schedule'))
+    )
+    op.create_table('suppliers_sites',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('supplier_id', sa.String(length=36), nullable=False),
+    sa.Column('code', sa.String(length=32), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('location_id', sa.String(length=36), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('service_radius_km', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suppliers_sites')),
+    sa.UniqueConstraint('code', name=op.f('uq_suppliers_sites_code'))
+    )
+    with op.batch_alter_table('suppliers_sites', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_suppliers_sites_supplier_id'), ['supplier_id'], unique=False)
+
     op.create_table('suppliers_suppliers',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -763,6 +882,29 @@ def downgrade() -> None:
 
     op.drop_table('support_credit_entries')
     op.drop_table('suppliers_suppliers')
+    with op.batch_alter_table('suppliers_sites', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_suppliers_sites_supplier_id'))
+
+    op.drop_table('suppliers_sites')
+    op.drop_table('suppliers_schedule')
+    with op.batch_alter_table('suppliers_purchase_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_suppliers_purchase_orders_supplier_id'))
+
+    op.drop_table('suppliers_purchase_orders')
+    op.drop_table('suppliers_mapping_profiles')
+    with op.batch_alter_table('suppliers_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_suppliers_items_sku'))
+
+    op.drop_table('suppliers_items')
+    op.drop_table('suppliers_item_stock')
+    with op.batch_alter_table('suppliers_documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_suppliers_documents_received')
+        batch_op.drop_index('ix_suppliers_documents_hash')
+        batch_op.drop_index('ix_suppliers_documents_control')
+
+    op.drop_table('suppliers_documents')
+    op.drop_table('suppliers_document_chunks')
+    op.drop_table('suppliers_api_secrets')
     op.drop_table('shipping_checkout_rules')
     op.drop_table('shipping_carriers')
     op.drop_table('pricing_price_lists')

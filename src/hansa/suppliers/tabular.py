@@ -1,0 +1,228 @@
+"""Level 1: CSV and XLSX files read row by row through a supplier's column-mapping profile.
+
+A profile (JSON, saved per supplier and name) says which column holds what, and how to read
+it: {"delimiter": ";", "encoding": "cp1252", "decimal": ",", "thousands": ".",
+"currency": "EUR", "cost_per": 1, "lead_time_unit": "days", "columns": {"supplier_sku":
+"Artikel", "sku": "Unsere SKU", "cost": "Preis", "currency": "Waehrung", "stock:IT-FI-FAB":
+"Bestand", "lead_time": "Lieferzeit", "moq": "MOQ", "case_pack": "VPE", "supply_model":
+"Modell", "components": "Teile", "description": "Text", "attr:material": "Material",
+"plan:2026-12-10": "Plan KW50"}}; components are written `SKU*2|SKU-B*1`. Without a profile, the
+columns are named as the canonical fields are.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from hansa.kernel.money import exponent, is_currency
+from hansa.suppliers.model import DocumentError, ItemRecord
+
+CANONICAL = ("supplier_sku", "sku", "description", "cost", "currency", "lead_time", "moq",
+             "case_pack", "supply_model", "components")
+PREFIXES = ("stock:", "attr:", "plan:")  # stock:<site code>, attr:<name>, plan:<ISO date>
+LEAD_UNITS = {"hours": 1, "days": 24, "weeks": 168}
+MAX_FIELD = 4096
+
+
+def default_profile(header: list[str]) -> dict[str, Any]:
+    cols = {h: h for h in header if h in CANONICAL or h.startswith(PREFIXES)}
+    return {"columns": cols}
+
+
+def validate_profile(spec: dict[str, Any]) -> None:
+    """Refuse a profile that cannot work (raises ValueError with the reason)."""
+    cols = spec.get("columns")
+    if not isinstance(cols, dict) or "supplier_sku" not in cols:
+        raise ValueError("a profile maps at least 'supplier_sku' to a column")
+    for key in cols:
+        if key not in CANONICAL and not key.startswith(PREFIXES):
+            raise ValueError(f"unknown field {key!r} in the profile")
+    if spec.get("lead_time_unit", "hours") not in LEAD_UNITS:
+        raise ValueError("lead_time_unit is hours, days or weeks")
+    codecs.lookup(spec.get("encoding", "utf-8"))
+    if spec.get("currency") and not is_currency(spec["currency"]):
+        raise ValueError(f"unknown currency {spec['currency']!r}")
+
+
+def text_lines(chunks: Iterable[bytes], encoding: str) -> Iterator[str]:
+    """Decoded lines from byte chunks, never more than one chunk plus a line in memory."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    rest = ""
+    first = True
+    for chunk in chunks:
+        text = rest + decoder.decode(chunk)
+        if first and text.startswith("\ufeff"):
+            text = text[1:]
+        first = False
+        lines = text.splitlines(keepends=True)
+        rest = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
+        yield from lines
+    tail = rest + decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+class _Reader:
+    def __init__(self, spec: dict[str, Any], header: list[str], currency: str) -> None:
+        self.spec = spec
+        self.decimal = spec.get("decimal", ".")
+        self.thousands = spec.get("thousands", "")
+        self.currency = spec.get("currency") or currency
+        self.cost_per = int(spec.get("cost_per", 1))
+        self.lead = LEAD_UNITS[spec.get("lead_time_unit", "hours")]
+        position = {h.strip(): i for i, h in enumerate(header)}
+        self.cols: dict[str, int] = {}
+        for field, column in spec["columns"].items():
+            if column not in position:
+                raise DocumentError(f"column {column!r} (for {field}) is not in the header",
+                                    line=1, column=str(column), code="missing_column")
+            self.cols[field] = position[column]
+        self.stock_fields = [(f, f[6:].upper()) for f in self.cols if f.startswith("stock:")]
+        self.attr_fields = [(f, f[5:]) for f in self.cols if f.startswith("attr:")]
+        self.plan_fields = [(f, self._day(f[5:], 1, str(spec["columns"][f])))
+                            for f in self.cols if f.startswith("plan:")]
+
+    def _number(self, text: str, line: int, column: str) -> Decimal:
+        cleaned = text.replace(self.thousands, "") if self.thousands else text
+        if self.decimal != ".":
+            cleaned = cleaned.replace(self.decimal, ".")
+        try:
+            value = Decimal(cleaned)
+        except InvalidOperation:
+            raise DocumentError(f"{text!r} is not a number", line=line, column=column,
+                                code="invalid_number") from None
+        if not value.is_finite() or abs(value) > 10**12:
+            raise DocumentError(f"{text!r} is out of range", line=line, column=column,
+                                code="invalid_number")
+        return value
+
+    def _int(self, text: str, line: int, column: str) -> int:
+        value = self._number(text, line, column)
+        if value != value.to_integral_value():
+            raise DocumentError(f"{text!r} is not a whole number", line=line, column=column,
+                                code="invalid_number")
+        return int(value)
+
+    def record(self, row: list[str], line: int) -> ItemRecord:
+        width = len(row)
+        vals = {f: row[i].strip() for f, i in self.cols.items() if i < width}
+        get = vals.get
+        names = self.spec["columns"]
+        currency = (get("currency") or self.currency).upper()
+        cost = None
+        if get("cost"):
+            if not is_currency(currency):
+                raise DocumentError(f"unknown currency {currency!r}", line=line,
+                                    column=names.get("currency"), code="invalid_currency")
+            value = self._number(vals["cost"], line, names["cost"]) / self.cost_per
+            cost = int(value.scaleb(exponent(currency)).quantize(Decimal(1)))
+        ints = {f: self._int(vals[f], line, names[f]) if get(f) else None
+                for f in ("lead_time", "moq", "case_pack")}
+        stock = tuple((site, self._int(vals[f], line, names[f]))
+                      for f, site in self.stock_fields if get(f))
+        attrs = tuple((name, vals[f]) for f, name in self.attr_fields if get(f))
+        plan = tuple((day, self._int(vals[f], line, names[f]))
+                     for f, day in self.plan_fields if get(f))
+        return ItemRecord(
+            supplier_sku=(get("supplier_sku") or "").upper(),
+            sku=(get("sku") or "").upper() or None,
+            description=get("description") or None, cost=cost,
+            currency=currency if cost is not None else None, stock=stock,
+            lead_time_hours=None if ints["lead_time"] is None else ints["lead_time"] * self.lead,
+            moq=ints["moq"], case_pack=ints["case_pack"],
+            supply_model=(get("supply_model") or "").lower() or None, attributes=attrs,
+            schedule=plan, components=self._components(get("components") or "", line),
+            line=line)
+
+    def _day(self, text: str, line: int, column: str) -> str:
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise DocumentError(f"{text!r} in the profile is not an ISO date", line=line,
+                                column=column, code="invalid_date") from None
+
+    def _components(self, text: str, line: int) -> tuple[tuple[str, int], ...]:
+        """`SKU*2|SKU-B*1`: the components of a configured (CTO) item."""
+        if not text:
+            return ()
+        found = []
+        for part in text.split("|"):
+            sku, _, qty = part.partition("*")
+            if not sku.strip() or not qty.strip().isdigit() or int(qty) < 1:
+                raise DocumentError(f"component {part!r} is not SKU*quantity", line=line,
+                                    column=str(self.spec["columns"]["components"]),
+                                    code="invalid_component")
+            found.append((sku.strip().upper(), int(qty)))
+        return tuple(found)
+
+
+def read_csv(chunks: Iterable[bytes], spec: dict[str, Any] | None,
+             currency: str) -> Iterator[ItemRecord]:
+    """Item records, one per data row, streamed."""
+    encoding = (spec or {}).get("encoding", "utf-8")
+    lines = text_lines(chunks, encoding)
+    try:
+        first = next(lines, "")
+        delimiter = (spec or {}).get("delimiter") or _sniff(first)
+        reader = csv.reader(_chain(first, lines), delimiter=delimiter, strict=True)
+        header = next(reader, None)
+        if not header:
+            raise DocumentError("the file is empty", line=1, code="empty_file")
+        parse = _Reader(spec or default_profile(header), header, currency)
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if any(len(cell) > MAX_FIELD for cell in row):
+                raise DocumentError("a field is longer than 4096 characters",
+                                    line=reader.line_num, code="field_too_long")
+            yield parse.record(row, reader.line_num)
+    except UnicodeDecodeError as exc:
+        raise DocumentError(f"not {encoding}: {exc.reason}", code="invalid_encoding") from None
+    except csv.Error as exc:
+        raise DocumentError(f"CSV syntax: {exc}", code="invalid_syntax") from None
+
+
+def _sniff(first: str) -> str:
+    return max((",", ";", "\t", "|"), key=first.count)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def read_xlsx(chunks: Iterable[bytes], spec: dict[str, Any] | None,
+              currency: str) -> Iterator[ItemRecord]:
+    """Item records from the first sheet of a workbook (openpyxl's read-only, row-streaming)."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(b"".join(chunks)), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise DocumentError(f"not an XLSX workbook: {exc}", code="invalid_syntax") from None
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+        if not header:
+            raise DocumentError("the sheet is empty", line=1, code="empty_file")
+        parse = _Reader(spec or default_profile(header), header, currency)
+        for n, values in enumerate(rows, start=2):
+            row = ["" if c is None else _cell(c) for c in values]
+            if any(row):
+                yield parse.record(row, n)
+    finally:
+        book.close()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
