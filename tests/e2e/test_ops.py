@@ -94,7 +94,7 @@ def test_openapi_names_every_route_with_a_unique_operation_id(client: httpx.Clie
     assert None not in ids
     assert [op_id for op_id, n in ids.items() if n > 1] == []
     assert {(method, path) for method, path, _ in operations} == routes
-    assert len(operations) == 34 + 8 + 10  # + guards routes + paths and flows routes
+    assert len(operations) == 34 + 8 + 12  # + guards routes + paths, flows and runs routes
     assert {"store_checkout", "admin_receive_stock", "healthz"} <= set(ids)
 
 
