@@ -21,7 +21,7 @@ demo: install
 ## make test: the whole suite; PostgreSQL and NATS tests skip when those servers are absent
 ##            (under CI=true they are required)
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 ## make test-fast: unit tests only (no servers, seconds)
 test-fast: install

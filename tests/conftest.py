@@ -16,6 +16,9 @@ from hansa.config import Settings
 from hansa.kernel.clock import VirtualClock
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Rich sizes tables to the terminal; tests (and the CLI processes they start) have none, and
+# under xdist not even an inherited width: give every run the same wide console.
+os.environ["COLUMNS"] = "200"
 PG_ADMIN_URL = os.environ.get("HANSA_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NATS_URL = os.environ.get("HANSA_TEST_NATS", "nats://127.0.0.1:4222")
 
