@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import tempfile
 import threading
@@ -150,6 +151,7 @@ def http_part(kind: str, parcels: int, concurrency: int) -> dict[str, Any]:
     ordered = sorted(latencies)
     scans = sum(outcomes.values())
     return {"database": kind, "parcels": parcels, "webhooks": len(ordered),
+            "load_average_1m_after": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
             "concurrency": concurrency, "seconds": round(wall, 2),
             "webhooks_per_s": round(len(ordered) / wall, 1),
             "scans_processed_per_s": round(scans / wall, 1),
@@ -185,7 +187,9 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(f"| {h['database']} | {h['parcels']} | {h['webhooks_per_s']} | "
                          f"{h['scans_processed_per_s']} | {h['new_scans_applied_per_s']} | "
                          f"{lat['p50']} | {lat['p99']} |")
-        lines.append("")
+        lines += ["", "Latency is from sending a webhook to its answer, which comes after the "
+                  "scans are committed (the state change). The machine is shared: see the load "
+                  "average in tracking.json.", ""]
     month = result.get("month")
     if month:
         e, b = month["engine"], month["baseline"]

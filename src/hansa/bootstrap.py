@@ -241,6 +241,7 @@ def register_exceptions(bus: MessageBus, engine: Engine, *, helpdesk: Helpdesk |
     bus.register(logistics_msg.ReleaseReship, logistics.release_reship)
     bus.subscribe(logistics_msg.ExpectedScanDue, "logistics.expected_scan",
                   logistics.on_expected_scan_due)
+    bus.subscribe(logistics_msg.ScanRecorded, "logistics.learn_gaps", logistics.on_scan_recorded)
 
     bus.register(support_msg.OpenTicket,
                  partial(support.open_ticket, helpdesk=helpdesk or BuiltInHelpdesk()))

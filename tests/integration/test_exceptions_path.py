@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from tests.integration.logistics_helpers import (
     PHILADELPHIA,
     advance,
@@ -23,6 +24,7 @@ from hansa.bootstrap import Hansa
 from hansa.kernel.clock import VirtualClock
 from hansa.kernel.money import Money
 from hansa.logistics import queries as logistics_queries
+from hansa.logistics import store as logistics_store
 from hansa.logistics.model import TrackingStatus as S
 from hansa.support import queries as support_queries
 from hansa.support.messages import RedeemCredit
@@ -221,3 +223,15 @@ def test_store_credit_is_redeemed_once_per_order_and_never_below_zero(
     assert (first, again, rest) == (Money(1000, "USD"), Money(1000, "USD"), Money(200, "USD"))
     with app.db.read() as conn:
         assert support_queries.credit_balance(conn, "ada@example.com", "USD") == Money(0, "USD")
+
+
+def test_scan_gaps_are_learned_per_carrier_service_lane_and_status_once(
+        world: tuple[Hansa, VirtualClock, dict[str, str]]) -> None:
+    app, _, ids = world
+    lane = f"{ids['CHI']}>US-100"
+    with app.db.read() as conn:
+        learned = {r.status: (r.count, round(r.mean, 2)) for r in conn.execute(
+            sa.select(logistics_store.gap_stats).where(
+                logistics_store.gap_stats.c.carrier == "ups",
+                logistics_store.gap_stats.c.lane == lane))}
+    assert learned == {"unknown": (1, 0.5), "pre_transit": (1, 9.5)}

@@ -123,27 +123,31 @@ def _record(uow: UnitOfWork, provider: str, row: Any, scan: Scan, key: str) -> s
         uow.record(m.CarrierLaneTripped(carrier=row.carrier, lane=row.lane,
                                         reason=tripped.reason))
     newest = is_newer(scan, _scan_of(row))
+    since = row.status_at or row.registered_at
+    gap = (scan.occurred_at - since).total_seconds() / 3600
     uow.record(m.ScanRecorded(shipment_id=row.id, status=scan.status.value,
                               substatus=scan.substatus, occurred_at=scan.occurred_at.isoformat(),
-                              city=scan.city, postal_code=scan.postal_code, newest=newest))
+                              city=scan.city, postal_code=scan.postal_code, newest=newest,
+                              carrier=row.carrier, service=row.service, lane=row.lane,
+                              previous_status=row.status,
+                              gap_hours=gap if newest and gap >= 0 else None))
     if not newest:
         return "stale"
     _apply_newest(uow, row, scan)
     return "applied"
 
 
-def _learn_gap(uow: UnitOfWork, row: Any, scan: Scan) -> None:
-    before = TrackingStatus(row.status)
-    since = row.status_at or row.registered_at
-    hours = (scan.occurred_at - since).total_seconds() / 3600
-    if hours < 0:
+def on_scan_recorded(event: m.ScanRecorded, uow: UnitOfWork) -> None:
+    """Consumer: learn the gap a newer scan closed. Off the webhook's transaction, so scans
+    of one busy lane do not queue on its statistics row; the inbox makes it once per scan."""
+    if event.gap_hours is None:
         return
-    store.add_gap(uow.conn, row.carrier, row.service, row.lane, before, hours)
+    store.add_gap(uow.conn, event.carrier, event.service, event.lane,
+                  TrackingStatus(event.previous_status), event.gap_hours)
 
 
 def _apply_newest(uow: UnitOfWork, row: Any, scan: Scan) -> None:
     now = uow.now()
-    _learn_gap(uow, row, scan)
     seq = row.seq + 1
     expected_by = None
     if not scan.status.final:

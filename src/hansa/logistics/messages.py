@@ -122,6 +122,11 @@ class ScanRecorded(Event):
     city: str
     postal_code: str
     newest: bool  # false: an older scan that arrived late (history only)
+    carrier: str = ""
+    service: str = ""
+    lane: str = ""
+    previous_status: str = "unknown"
+    gap_hours: float | None = None  # carrier hours since the previous current scan
 
     def subject(self) -> str:
         return self.shipment_id

@@ -88,8 +88,10 @@ class Scan:
         return Position(self.lat, self.lon)
 
 
-def order_key(scan: Scan) -> tuple[datetime, int]:
-    return utc(scan.occurred_at), _RANK[scan.status]
+def order_key(scan: Scan) -> tuple[datetime, int, str]:
+    """Carrier time, then journey stage, then the scan key: a total order, so any arrival
+    order of the same scans settles on the same current scan."""
+    return utc(scan.occurred_at), _RANK[scan.status], scan.key()
 
 
 def current(scans: Iterable[Scan]) -> Scan | None:
