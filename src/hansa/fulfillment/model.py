@@ -159,6 +159,7 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
     """
     options: list[NodeOption] = []
     needs = [line.requirements() for line in request.lines]
+    items = [line.item for line in request.lines]
     for node in sorted(nodes, key=lambda n: n.id):
         stock_here = atp.get(node.id)
         if not stock_here:
@@ -171,9 +172,9 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
                       destination=request.destination, destination_country=request.country,
                       now=request.now, cutoff_minute=node.cutoff_minute,
                       handling_days=node.handling_days, allowed=node.carriers)
-        costs = tuple(tuple(node.handling_cost + lane.unit_cost(line.item)
-                            if lane.accepts(line.item) else None for line in request.lines)
-                      for lane in found)
+        handling = node.handling_cost
+        costs = tuple(tuple(handling + lane.unit_cost(item) if lane.accepts(item) else None
+                            for item in items) for lane in found)
         if found:
             options.append(NodeOption(node, stock, tuple(found), costs))
     return Problem(request, tuple(options))

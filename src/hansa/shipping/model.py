@@ -137,28 +137,32 @@ def lanes(carriers: list[Carrier], *, origin: Position, origin_country: str,
     """Every lane from an origin to a destination, fastest first; `allowed` limits carriers."""
     distance = haversine_km(origin, destination)
     handed = ship_day(now, cutoff_minute, handling_days)
+    cross_border = origin_country != destination_country
     found: list[Lane] = []
     for carrier in carriers:
         if allowed and carrier.code not in allowed:
             continue
+        contract = carrier.contract
+        group = contract.code if contract.consolidation else None
         for service in carrier.services:
-            if origin_country != destination_country and not service.international:
+            if cross_border and not service.international:
                 continue
             if service.countries and destination_country not in service.countries:
                 continue
+            if handed and service.level is ServiceLevel.SAME_DAY:
+                continue  # same-day only before the cut-off, from stock on hand
             days = transit_days(service, distance)
             if days is None:
                 continue
-            if service.level is ServiceLevel.SAME_DAY and handed != 0:
-                continue  # same-day only before the cut-off, from stock on hand
-            group = carrier.contract.code if carrier.contract.consolidation else None
-            found.append(Lane(
-                carrier=carrier.code, service=service.code, level=service.level,
-                ship_day=handed, day=handed + days, fee=service.fee, per_kg=service.per_kg,
-                max_item_kg=service.max_item_kg, bulky_ok=service.bulky_ok,
-                consolidation=group, surcharge_bulky=carrier.contract.surcharge_bulky))
-    found.sort(key=lambda ln: (ln.day, ln.fee, ln.carrier, ln.service))
+            found.append(Lane(carrier.code, service.code, service.level, handed, handed + days,
+                              service.fee, service.per_kg, service.max_item_kg,
+                              service.bulky_ok, group, contract.surcharge_bulky))
+    found.sort(key=_lane_order)
     return found
+
+
+def _lane_order(lane: Lane) -> tuple[int, int, str, str]:
+    return (lane.day, lane.fee, lane.carrier, lane.service)
 
 
 def delivery_date(order_day: date, day: int) -> date:
