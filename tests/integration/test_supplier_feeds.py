@@ -6,18 +6,19 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Iterator
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
+from tests.e2e.server import serving
 from tests.integration.supplier_helpers import SKU, channel_reads, fixture, ingest, merchant
 
 from hansa.bootstrap import Hansa
 from hansa.catalog import queries as catalog
-from hansa.heads.api.app import create_app
 from hansa.heads.api.deps import ReadModels
 from hansa.inventory import queries as inventory
 from hansa.suppliers import jsonfeed, store
@@ -96,15 +97,16 @@ def _signed(secret: str, body: bytes, at: float) -> dict[str, str]:
 
 
 @pytest.fixture
-def client(hansa: Hansa):  # type: ignore[no-untyped-def]
+def client(hansa: Hansa) -> Iterator[httpx.Client]:
+    """Real HTTP to a served app over the test's Hansa."""
     merchant(hansa)
     hansa.bus.execute(ConfigureSupplierApi(supplier_code="MEMPHIS-SUPPLY",
                                            secret="s3cret-s3cret-s3cret"))
-    with TestClient(create_app(hansa, run_worker=False)) as c:
-        yield c
+    with serving(hansa) as base, httpx.Client(base_url=base, timeout=30) as http:
+        yield http
 
 
-def test_signed_webhook_applies_and_acknowledges_once(hansa: Hansa, client: TestClient) -> None:
+def test_signed_webhook_applies_and_acknowledges_once(hansa: Hansa, client: httpx.Client) -> None:
     now = hansa.clock.now().timestamp()
     body = json.dumps({"document_id": "MEM-1", "sent_at": hansa.clock.now().isoformat(),
                        "items": [{"supplier_sku": "MS-TEE", "sku": SKU, "stock":
@@ -182,7 +184,7 @@ def test_fuzzed_json_and_csv_are_quarantined_with_reasons(hansa: Hansa) -> None:
             assert outcome.reason and not outcome.reason.startswith("unexpected")
 
 
-def test_merchant_center_feed_follows_supplier_changes(hansa: Hansa, client: TestClient) -> None:
+def test_merchant_center_feed_follows_supplier_changes(hansa: Hansa, client: httpx.Client) -> None:
     import xml.etree.ElementTree as ET
 
     def row(channel: str) -> dict[str, str]:
