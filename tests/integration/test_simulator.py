@@ -21,6 +21,7 @@ from hansa.sim.scenario import SIZES, load_scenario, scenario_names
 from hansa.sim.world import World
 
 SMALL = SIZES["small"]
+TINY = SIZES["tiny"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -31,25 +32,26 @@ def _days_for(name: str) -> int:
 
 
 def test_same_seed_gives_the_same_kpis_twice(tmp_path: Path) -> None:
-    scenario = load_scenario("storm")
-    runs = [compare(scenario, days=5, seed=11, size_name="small", size=SMALL,
+    scenario = load_scenario("price-glitch")
+    runs = [compare(scenario, days=4, seed=11, size_name="tiny", size=TINY,
                     workdir=tmp_path / str(i)).as_json() for i in range(2)]
     assert runs[0] == runs[1]
     assert runs[0]["policies"]["automation"]["orders"] > 0
+    assert runs[0]["policies"]["automation"]["breaker_trips"] == 1
 
 
 def test_another_seed_gives_another_world(tmp_path: Path) -> None:
     scenario = load_scenario("storm")
-    a = compare(scenario, days=2, seed=1, size_name="small", size=SMALL, workdir=tmp_path / "a")
-    b = compare(scenario, days=2, seed=2, size_name="small", size=SMALL, workdir=tmp_path / "b")
+    a = compare(scenario, days=2, seed=1, size_name="tiny", size=TINY, workdir=tmp_path / "a")
+    b = compare(scenario, days=2, seed=2, size_name="tiny", size=TINY, workdir=tmp_path / "b")
     assert a.as_json()["policies"]["baseline"] != b.as_json()["policies"]["baseline"]
 
 
 @pytest.mark.parametrize("name", scenario_names())
 def test_every_scenario_runs_and_its_report_renders(name: str, tmp_path: Path) -> None:
     days = _days_for(name)
-    comparison = compare(load_scenario(name), days=days, seed=3, size_name="small",
-                         size=SMALL, workdir=tmp_path / "db")
+    comparison = compare(load_scenario(name), days=days, seed=3, size_name="tiny",
+                         size=TINY, workdir=tmp_path / "db")
     page = write_report(comparison, tmp_path / "report")
     html = page.read_text()
     for key in KPI_KEYS:
@@ -65,7 +67,7 @@ def test_every_scenario_runs_and_its_report_renders(name: str, tmp_path: Path) -
 
 def test_price_glitch_through_the_guarded_feed_takes_no_order_at_a_bad_price(
         tmp_path: Path) -> None:
-    comparison = compare(load_scenario("price-glitch"), days=5, seed=1, size_name="small",
+    comparison = compare(load_scenario("price-glitch"), days=4, seed=1, size_name="small",
                          size=SMALL, workdir=tmp_path)
     automation = comparison.tallies["automation"].as_dict()
     baseline = comparison.tallies["baseline"].as_dict()
@@ -83,7 +85,7 @@ def test_price_glitch_through_the_guarded_feed_takes_no_order_at_a_bad_price(
 def test_orders_in_the_database_are_the_orders_counted_and_the_ledger_balances(
         tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'run.db'}"
-    tally = run_policy(load_scenario("launch"), SMALL, 5, 4, "baseline", url)
+    tally = run_policy(load_scenario("launch"), TINY, 5, 4, "baseline", url)
     db = Database(url)
     try:
         with db.read() as conn:
@@ -103,7 +105,7 @@ def test_orders_in_the_database_are_the_orders_counted_and_the_ledger_balances(
 
 def test_cli_json_prints_one_object_with_numeric_snake_case_kpis() -> None:
     result = CliRunner().invoke(app, ["simulate", "price-glitch", "--days", "3", "--seed", "2",
-                                      "--json"])
+                                      "--size", "tiny", "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert set(payload) == {"scenario", "seed", "days", "policies"}
@@ -127,8 +129,8 @@ def _share_from_first_site(tmp_path: Path, allocator: str) -> float:
     scenario = dataclasses.replace(scenario, params={**scenario.params,
                                                      "baseline_allocator": allocator})
     url = f"sqlite:///{tmp_path / f'{allocator}.db'}"
-    run_policy(scenario, SMALL, 4, 2, "baseline", url)
-    first = World(scenario, SMALL, 4).sites[0].location_id
+    run_policy(scenario, TINY, 4, 2, "baseline", url)
+    first = World(scenario, TINY, 4).sites[0].location_id
     db = Database(url)
     try:
         with db.read() as conn:

@@ -40,7 +40,7 @@ def _chart(path: Path, title: str, unit: str, series: dict[str, list[float | Non
     for name, values in series.items():
         points = [(d, float(v)) for d, v in enumerate(values) if v is not None]
         ax.plot([d for d, _ in points], [v for _, v in points], label=name,
-                color=COLOURS.get(name),
+                color=COLOURS.get(name), linestyle="--" if name == "baseline" else "-",
                 marker="o", markersize=3, linewidth=1.5)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("day")

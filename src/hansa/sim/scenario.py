@@ -24,6 +24,7 @@ class Size:
 
 
 SIZES = {
+    "tiny": Size(skus=30, locations=3, orders_per_day=16, customers=300),
     "small": Size(skus=48, locations=4, orders_per_day=40, customers=600),
     "medium": Size(skus=600, locations=10, orders_per_day=400, customers=8_000),
     "bench": Size(skus=5_000, locations=30, orders_per_day=3_000, customers=60_000),

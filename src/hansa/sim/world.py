@@ -18,7 +18,7 @@ CATEGORY_PRICE = {"apparel": 4_500, "outdoor": 9_000, "home": 6_000, "electronic
                   "furniture": 32_000}  # median list price, cents
 CATEGORY_WEIGHT = {"apparel": 600, "outdoor": 2_500, "home": 1_800, "electronics": 1_200,
                    "furniture": 14_000}  # grams
-MATERIALS = ("100% cotton", "recycled polyester", "merino wool", "oak", "aluminium")
+RATE_SHAPE = 0.2239  # gamma shape of purchase rates, NBD fit on CDNOW (bench/fit_cdnow.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ class CarrierSpec:
 class Customer:
     index: int
     place: Place
-    rate: float  # expected orders per day (gamma mixture, as in NBD purchase models)
+    rate: float  # relative purchase rate: gamma with the shape fitted on CDNOW (NBD)
     prefs: tuple[float, ...]  # category weights, in CATEGORIES order
 
 
@@ -111,7 +111,8 @@ class World:
         self.skus = self._skus(rng, size.skus)
         self.launch_skus = self._launch_skus(rng, size.skus)
         self.customers = self._customers(rng, size.customers,
-                                         float(scenario.param("foreign_share", 0.04)))
+                                         float(scenario.param("foreign_share", 0.04)),
+                                         float(scenario.param("rate_shape", RATE_SHAPE)))
         self.price_list_id = stable_id(rng)
         self.channel_id = stable_id(rng)
         self.supplier_ids = [stable_id(rng) for _ in self.suppliers]
@@ -163,13 +164,14 @@ class World:
         return found
 
     @staticmethod
-    def _customers(rng: random.Random, count: int, foreign_share: float) -> list[Customer]:
+    def _customers(rng: random.Random, count: int, foreign_share: float,
+                   rate_shape: float) -> list[Customer]:
         places = sample_places(rng, count, foreign_share)
         customers = []
         for i, place in enumerate(places):
             prefs = tuple(rng.gammavariate(0.8, 1.0) for _ in CATEGORIES)
             total = sum(prefs)
-            customers.append(Customer(i, place, rng.gammavariate(0.6, 1.0),
+            customers.append(Customer(i, place, rng.gammavariate(rate_shape, 1.0),
                                       tuple(p / total for p in prefs)))
         return customers
 
