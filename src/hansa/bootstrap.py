@@ -14,6 +14,7 @@ from hansa.adapters.labels.render import LabelRenderer
 from hansa.adapters.messaging.smtp import SmtpTransport
 from hansa.adapters.notify.smtp import SmtpNotifier
 from hansa.adapters.payments.manual import ManualPaymentProvider
+from hansa.adapters.smtp import SmtpServer
 from hansa.adapters.webhooks import HttpxWebhookSender
 from hansa.automation import exceptions_path, flow_paths, returns_settlement
 from hansa.automation.engine import Engine
@@ -200,13 +201,15 @@ def bootstrap(
         min_steps=settings.guard_step_failure_min_steps,
         window=timedelta(minutes=settings.guard_step_failure_window_minutes)))
     flows = flow_paths.install(engine, webhooks or HttpxWebhookSender(timeout_seconds=10.0))
-    if messaging is None and settings.messaging_smtp_host:
-        messaging = {"email": SmtpTransport(settings.messaging_smtp_host,
-                                            settings.messaging_smtp_port,
-                                            settings.messaging_from)}
+    smtp = SmtpServer(
+        settings.smtp_host, settings.smtp_port, username=settings.smtp_username or None,
+        password=settings.smtp_password or None, start_tls=settings.smtp_start_tls,
+        timeout=settings.smtp_timeout_seconds) if settings.smtp_host else None
+    if messaging is None and smtp is not None:
+        messaging = {"email": SmtpTransport(smtp, settings.messaging_from)}
     transports = register_exceptions(bus, engine, messaging=messaging)
     register_order_to_cash(bus, engine, settings, notifier or SmtpNotifier(
-        settings.smtp_host, settings.smtp_port, settings.mail_from), labels or LabelRenderer())
+        smtp, settings.mail_from), labels or LabelRenderer())
     bus.subscribe(suppliers_msg.PurchaseOrderSent, "suppliers.deliver_po", partial(
         supplier_pos.deliver_purchase_order,
         sender=webhooks or HttpxWebhookSender(timeout_seconds=10.0)))

@@ -66,17 +66,20 @@ class Settings(BaseSettings):
     tracking_ups_secret: str = Field(
         default="", description="credential header UPS tracking pushes must carry"
     )
-    messaging_smtp_host: str = Field(
-        default="", description="SMTP server for customer emails; empty keeps them in the database"
+    smtp_host: str = Field(
+        default="", description="SMTP server for every email; empty: order emails are recorded "
+        "as failed and customer messages stay in the database"
     )
-    messaging_smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = Field(default="", description="SMTP login; empty: no AUTH")
+    smtp_password: str = ""
+    smtp_start_tls: bool = Field(default=False, description="upgrade the connection (STARTTLS)")
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
     messaging_from: str = Field(default="care@hansa.local", description="sender of customer email")
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
     # order-to-cash: post-purchase email and tracking links
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
     mail_from: str = "orders@hansa.local"
     tracking_url: str = "https://track.hansa.local/{carrier}/{tracking_code}"
     split_max_extra_cost: int | None = Field(

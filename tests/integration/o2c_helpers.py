@@ -50,7 +50,8 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 @pytest.fixture
 def shop_app(db_url: str, clock: VirtualClock,
              smtp: tuple[Inbox, int]) -> Iterator[Hansa]:
-    settings = Settings(db=db_url, bus="memory", listing_stock_lag_ms=0, smtp_port=smtp[1])
+    settings = Settings(db=db_url, bus="memory", listing_stock_lag_ms=0,
+                        smtp_host="127.0.0.1", smtp_port=smtp[1])
     app = bootstrap(settings, clock=clock, migrate=True)
     yield app
     app.close()

@@ -15,6 +15,7 @@ from tests.e2e.server import free_port
 from tests.integration.logistics_helpers import PHILADELPHIA, drain, scan, stock_up, track
 
 from hansa.adapters.messaging.smtp import SmtpTransport
+from hansa.adapters.smtp import SmtpServer
 from hansa.bootstrap import Hansa, bootstrap
 from hansa.bus.dispatcher import RetryPolicy
 from hansa.config import Settings
@@ -46,7 +47,7 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 @pytest.fixture
 def app(db_url: str, smtp: tuple[Inbox, int]) -> Iterator[Hansa]:
-    transport = SmtpTransport("127.0.0.1", smtp[1], "care@shop.example", timeout=5)
+    transport = SmtpTransport(SmtpServer("127.0.0.1", smtp[1], timeout=5), "care@shop.example")
     hansa = bootstrap(Settings(db=db_url, bus="memory"), clock=VirtualClock(), migrate=True,
                       messaging={"email": transport},
                       retry=RetryPolicy(max_attempts=5, base=timedelta(seconds=1)))
@@ -81,15 +82,16 @@ def test_the_delay_message_is_emailed_once_with_its_message_id(
 
 def test_an_smtp_outage_is_retried_and_the_message_is_not_lost(
         app: Hansa, smtp: tuple[Inbox, int]) -> None:
-    inbox, port = smtp
+    inbox, _ = smtp
     transport = app.extras["message_transports"]["email"]  # type: ignore[index]
-    transport.port = free_port()  # nothing listens there
+    working = transport.server
+    transport.server = SmtpServer("127.0.0.1", free_port(), timeout=5)  # nothing listens there
     miss_a_scan(app)
     with app.db.read() as conn:
         [message] = support_queries.messages(conn)
     assert message["status"] == "queued"
 
-    transport.port = port
+    transport.server = working
     assert isinstance(app.clock, VirtualClock)
     app.clock.advance(timedelta(minutes=5))  # the retry is due
     drain(app)

@@ -159,7 +159,8 @@ def test_without_a_configured_network_the_path_does_not_fire(
 
 def test_a_mail_server_that_is_down_does_not_undo_a_shipped_order_and_mail_can_follow(
         db_url: str, clock: VirtualClock, smtp: tuple[Inbox, int]) -> None:
-    settings = Settings(db=db_url, bus="memory", listing_stock_lag_ms=0, smtp_port=free_port())
+    settings = Settings(db=db_url, bus="memory", listing_stock_lag_ms=0,
+                        smtp_host="127.0.0.1", smtp_port=free_port())
     app = bootstrap(settings, clock=clock, migrate=True)
     try:
         channel_id, _ = _shop(app)
@@ -175,7 +176,8 @@ def test_a_mail_server_that_is_down_does_not_undo_a_shipped_order_and_mail_can_f
     finally:
         app.close()
     inbox, port = smtp
-    later = bootstrap(Settings(db=db_url, bus="memory", smtp_port=port), clock=clock)
+    later = bootstrap(Settings(db=db_url, bus="memory", smtp_host="127.0.0.1", smtp_port=port),
+                      clock=clock)
     try:
         assert later.bus.execute(NotifyShipments(order_id=order_id)) == 2
         assert later.bus.execute(NotifyShipments(order_id=order_id)) == 0  # never twice

@@ -4,12 +4,9 @@ templates/default/<locale>/ and then templates/default/en-US/."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from email.message import EmailMessage
 from pathlib import Path
 
-import aiosmtplib
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -19,18 +16,19 @@ from jinja2 import (
     select_autoescape,
 )
 
+from hansa.adapters.smtp import SmtpServer
 from hansa.fulfillment.ports import ShipmentMessage
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 class SmtpNotifier:
-    """Implements the `Notifier` port; each send runs on its own event loop in a worker thread,
-    so it works from sync handlers whether or not the caller runs inside an event loop."""
+    """Implements the `Notifier` port. Without a server (`HANSA_SMTP_HOST` empty) every send
+    fails with that reason, which the path records as a failed notification."""
 
-    def __init__(self, host: str, port: int, sender: str, *, timeout: float = 10.0,
+    def __init__(self, server: SmtpServer | None, sender: str, *,
                  templates: Path = TEMPLATES) -> None:
-        self.host, self.port, self.sender, self.timeout = host, port, sender, timeout
+        self.server, self.sender = server, sender
         self.env = Environment(loader=FileSystemLoader(templates), undefined=StrictUndefined,
                                autoescape=select_autoescape(["html"]))
 
@@ -56,17 +54,6 @@ class SmtpNotifier:
 
     def send_shipment(self, message: ShipmentMessage) -> None:
         email = self.compose(message)
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                asyncio.run(aiosmtplib.send(email, hostname=self.host, port=self.port,
-                                            timeout=self.timeout, start_tls=False))
-            except BaseException as exc:  # re-raised in the caller's thread
-                failure.append(exc)
-
-        worker = threading.Thread(target=run, name="smtp-send", daemon=True)
-        worker.start()
-        worker.join()
-        if failure:
-            raise failure[0]
+        if self.server is None:
+            raise RuntimeError("no SMTP server configured (set HANSA_SMTP_HOST)")
+        self.server.send(email)
