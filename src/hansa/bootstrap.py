@@ -135,7 +135,11 @@ def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProv
                                        max_rise=settings.guard_price_max_rise)
     bus.register(suppliers_msg.ApplySupplierPrice, partial(
         price_feed.apply_supplier_price, thresholds=price_thresholds,
-        cooldown=timedelta(minutes=settings.guard_cooldown_minutes)))
+        cooldown=timedelta(minutes=settings.guard_cooldown_minutes),
+        rate=price_feed.ChangeRate(
+            max_share=settings.guard_feed_change_share,
+            window=timedelta(minutes=settings.guard_feed_change_window_minutes),
+            min_skus=settings.guard_feed_change_min_skus)))
 
     bus.register(guards_msg.EngageKillSwitch, guards.engage_kill_switch)
     bus.register(guards_msg.ReleaseKillSwitch, guards.release_kill_switch)

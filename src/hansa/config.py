@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     guard_price_max_rise: float = Field(
         default=1.0, gt=0, description="supplier feeds: largest rise per update (1.0 = 100%)"
     )
+    guard_feed_change_share: float = Field(
+        default=0.3, gt=0, le=1,
+        description="supplier price feeds: most of a price list's SKUs one feed may change "
+                    "within the window (0.3 = 30%)")
+    guard_feed_change_window_minutes: float = Field(default=1.0, gt=0)
+    guard_feed_change_min_skus: int = Field(
+        default=20, ge=1, description="smaller price lists are not judged on change rate")
     guard_cooldown_minutes: int = Field(
         default=15, ge=1, description="how long a tripped breaker stays open before half-open"
     )

@@ -384,3 +384,54 @@ def test_checkout_refuses_a_line_priced_at_zero_and_records_nothing(hansa: Hansa
         assert conn.execute(sa.select(sa.func.count())
                             .select_from(idempotency_keys)).scalar_one() == 0
         assert [lv.reserved for lv in inventory.levels(conn, [SKU])] == [0]
+
+
+def _wide_merchant(hansa: Hansa, skus: int) -> tuple[str, list[str]]:
+    """A price list of `skus` SKUs at 25.00 USD, supplier ACME."""
+    names = [f"WIDE-{i:02d}" for i in range(skus)]
+    merchant = make_merchant(hansa, {sku: {"NJ-WH": 10} for sku in names})
+    hansa.bus.execute(RegisterSupplier(code="ACME", name="Acme", country="CN", currency="USD",
+                                       integration="api", lead_time_hours=72))
+    return merchant.price_list_id, names
+
+
+def test_a_feed_changing_too_much_of_the_list_at_once_trips_its_breaker(hansa: Hansa) -> None:
+    price_list_id, skus = _wide_merchant(hansa, 25)  # 30% of 25: the 8th SKU in a minute trips
+
+    results = [_feed(hansa, price_list_id, 2450, sku=sku, cost=None, fields=("price",))
+               for sku in skus[:8]]
+
+    assert [r.applied for r in results] == [True] * 7 + [False]
+    verdict = results[7].verdict
+    assert verdict is not None and verdict.detector == "change_rate"
+    assert verdict.reason == ("WIDE-07: 8 of 25 keys (32.0%) changed within 0:01:00, "
+                              "above 30%")
+    assert _entry(hansa, results[7].quarantine_id).value == 2450
+    assert _in_force(hansa, price_list_id, skus[7])[0] == 2500  # the last good price stays
+    assert _in_force(hansa, price_list_id, skus[6])[0] == 2450
+    assert _breaker(hansa)[0::2] == ("open", 1)
+
+
+def test_the_same_changes_spread_over_minutes_never_trip(hansa: Hansa,
+                                                         clock: VirtualClock) -> None:
+    price_list_id, skus = _wide_merchant(hansa, 25)
+
+    results = []
+    for sku in skus:  # every SKU changes, five per minute
+        results.append(_feed(hansa, price_list_id, 2450, sku=sku, cost=None, fields=("price",)))
+        clock.advance(timedelta(seconds=13))
+
+    assert all(r.applied and r.verdict is None for r in results)
+    assert _breaker(hansa)[0::2] == ("closed", 0)
+
+
+def test_a_dry_run_breaker_lets_a_burst_through_and_records_it(hansa: Hansa) -> None:
+    price_list_id, skus = _wide_merchant(hansa, 25)
+    hansa.bus.execute(SetBreakerDryRun(name=BREAKER, dry_run=True))
+
+    results = [_feed(hansa, price_list_id, 2450, sku=sku, cost=None, fields=("price",))
+               for sku in skus[:10]]
+
+    assert all(r.applied for r in results)
+    assert [r.verdict.detector for r in results if r.verdict] == ["change_rate"] * 3
+    assert _in_force(hansa, price_list_id, skus[9])[0] == 2450

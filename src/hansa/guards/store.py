@@ -1,4 +1,5 @@
-"""Guard tables: breakers, kill switches, quarantined inputs, verdict log, detector samples."""
+"""Guard tables: breakers, kill switches, quarantined inputs, verdict log, detector samples,
+and the recent changes a rate breaker counts."""
 
 from __future__ import annotations
 
@@ -73,4 +74,15 @@ samples = sa.Table(
     sa.Column("value", sa.Float(), nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Index("ix_guards_samples_series", "series", "id"),
+)
+
+changes = sa.Table(
+    "guards_changes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("scope", sa.String(120), nullable=False),  # e.g. feed:ACME
+    sa.Column("subject_key", sa.String(200), nullable=False),  # e.g. the SKU
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_guards_changes_scope_at", "scope", "at"),
 )

@@ -35,6 +35,11 @@ def _tiers_of(conn: Connection, prices: PriceList, sku: str) -> tuple[PriceTier,
     return found
 
 
+def sku_count(conn: Connection, price_list_id: str) -> int:
+    """How many SKUs have a price on the list."""
+    return store.count_skus(conn, price_list_id)
+
+
 def tiers(conn: Connection, price_list_id: str, sku: str) -> tuple[PriceTier, ...]:
     """A SKU's tiers on a price list, in min_quantity order."""
     return _tiers_of(conn, price_list(conn, price_list_id), sku.strip().upper())

@@ -86,6 +86,14 @@ def load_price_list(conn: Connection, price_list_id: str, *,
     return None if row is None else _price_list(row)
 
 
+_SKU_COUNT = (sa.select(sa.func.count(sa.distinct(prices.c.sku)))
+              .where(prices.c.price_list_id == sa.bindparam("price_list_id")))
+
+
+def count_skus(conn: Connection, price_list_id: str) -> int:
+    return int(conn.execute(_SKU_COUNT, {"price_list_id": price_list_id}).scalar() or 0)
+
+
 def load_price_lists(conn: Connection) -> list[PriceList]:
     rows = conn.execute(sa.select(price_lists).order_by(price_lists.c.name))
     return [_price_list(r) for r in rows]

@@ -1,7 +1,8 @@
 """The supplier price/cost feed, guarded: a bad row is quarantined in place of being applied.
 
 Order of checks, all inside the caller's unit of work: kill switches (global, feed:<code>),
-the feed's breaker (feed:<code>:price), then the price guard on every carried field. A
+the feed's breaker (feed:<code>:price), the price guard on every carried field, then the
+feed's change rate (the share of the price list's SKUs it changed within the window). A
 refusal never raises (that would roll the quarantine back): the same transaction logs the
 verdict, opens the breaker, quarantines the row with the last good value and records the
 alerts, and pricing is not touched. Nothing of a refused row is applied.
@@ -17,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hansa.bus.unit_of_work import UnitOfWork
-from hansa.guards import breakers, killswitch, quarantine, samples
+from hansa.guards import breakers, changes, detectors, killswitch, quarantine, samples
 from hansa.guards import messages as alerts
 from hansa.guards.model import BreakerState, Verdict, feed_scope
 from hansa.guards.price_guard import DEFAULT_THRESHOLDS, PriceThresholds, check_price
@@ -31,6 +32,20 @@ from hansa.suppliers.messages import ApplySupplierPrice
 FEED_KIND = "supplier_price"  # the quarantine payload kind that `apply_approved` applies
 FIELDS = ("price", "cost")
 REBASING_DETECTORS = ("max_change", "robust_z")  # approving their refusal sets a new normal
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRate:
+    """A feed that changes more than `max_share` of a price list's SKUs within `window` is
+    more likely broken than busy; lists with fewer than `min_skus` SKUs are not judged."""
+
+    max_share: float = 0.3
+    window: timedelta = timedelta(minutes=1)
+    min_skus: int = 20
+
+    def __post_init__(self) -> None:
+        if not 0 < self.max_share <= 1 or self.min_skus < 1:
+            raise ValueError("max_share is a fraction in (0, 1] and min_skus is >= 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +161,8 @@ def _quarantine(uow: UnitOfWork, row: _Row, cmd: ApplySupplierPrice, verdict: Ve
 
 def apply_supplier_price(cmd: ApplySupplierPrice, uow: UnitOfWork, *,
                          thresholds: PriceThresholds = DEFAULT_THRESHOLDS,
-                         cooldown: timedelta = breakers.DEFAULT_COOLDOWN) -> FeedResult:
+                         cooldown: timedelta = breakers.DEFAULT_COOLDOWN,
+                         rate: ChangeRate = ChangeRate()) -> FeedResult:
     """Apply one feed row if every guard allows it; else quarantine it (never raises for that)."""
     fields = dict.fromkeys(cmd.fields)
     row = _load_row(uow, cmd.supplier_code.strip().upper(), cmd.price_list_id,
@@ -164,6 +180,9 @@ def apply_supplier_price(cmd: ApplySupplierPrice, uow: UnitOfWork, *,
         if gate.blocks:
             return FeedResult(False, _quarantine(uow, row, cmd, gate), gate)
     refusals = _refusals(uow, row, name, thresholds)
+    if not refusals:  # a good value, but is the feed changing too much of the list at once?
+        burst = _change_rate(uow, row, name, rate)
+        refusals = [] if burst.allowed else [burst]
     verdict = None
     if refusals:
         verdict = dataclasses.replace(refusals[0], dry_run=breaker.dry_run, details=refusals[0]
@@ -177,10 +196,28 @@ def apply_supplier_price(cmd: ApplySupplierPrice, uow: UnitOfWork, *,
         if verdict.blocks:
             return FeedResult(False, _quarantine(uow, row, cmd, verdict), verdict)
     _apply(uow, row, {f: v for f, v in row.values.items() if v is not None})
+    changes.record(conn, feed_scope(row.code), row.sku, now, keep=rate.window)
     half_open = breaker.current_state(now) is BreakerState.HALF_OPEN
     if half_open and breakers.record_success(conn, name, now):
         uow.record(alerts.BreakerClosed(breaker=name, how="recovered"))
     return FeedResult(True, None, verdict)
+
+
+def _change_rate(uow: UnitOfWork, row: _Row, guard: str, rate: ChangeRate) -> Verdict:
+    """The share of the price list's SKUs this feed changed within the window, this row in."""
+    now = uow.now()
+    population = pricing.sku_count(uow.conn, row.price_list_id)
+    if population < rate.min_skus:
+        return Verdict(guard=guard, allowed=True, detector="change_rate",
+                       details={"warming_up": True, "population": population})
+    recent = changes.since(uow.conn, feed_scope(row.code), now - rate.window)
+    verdict = detectors.change_rate([*recent, (now, row.sku)], population=population, now=now,
+                                    window=rate.window, max_share=rate.max_share, guard=guard)
+    if verdict.allowed:
+        return verdict
+    field = next(iter(row.values))
+    return dataclasses.replace(verdict, reason=f"{row.sku}: {verdict.reason}", details=verdict
+                               .details | {"field": field, "last_good": row.last_good[field]})
 
 
 def apply_approved(entry: quarantine.Quarantined, uow: UnitOfWork) -> None:

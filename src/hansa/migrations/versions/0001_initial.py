@@ -286,6 +286,16 @@ def upgrade() -> None:
     sa.Column('updated_at', hansa.db.metadata.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_guards_breakers'))
     )
+    op.create_table('guards_changes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=120), nullable=False),
+    sa.Column('subject_key', sa.String(length=200), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guards_changes'))
+    )
+    with op.batch_alter_table('guards_changes', schema=None) as batch_op:
+        batch_op.create_index('ix_guards_changes_scope_at', ['scope', 'at'], unique=False)
+
     op.create_table('guards_kill_switches',
     sa.Column('scope', sa.String(length=160), nullable=False),
     sa.Column('engaged', sa.Boolean(), nullable=False),
@@ -960,6 +970,10 @@ def downgrade() -> None:
 
     op.drop_table('guards_quarantine')
     op.drop_table('guards_kill_switches')
+    with op.batch_alter_table('guards_changes', schema=None) as batch_op:
+        batch_op.drop_index('ix_guards_changes_scope_at')
+
+    op.drop_table('guards_changes')
     op.drop_table('guards_breakers')
     with op.batch_alter_table('fulfillment_shipments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fulfillment_shipments_order_id'))
