@@ -150,18 +150,20 @@ def register_handlers(bus: MessageBus, settings: Settings, payments: PaymentProv
                                               supplier_documents.DOCUMENT_KIND:
                                               supplier_documents.apply_approved}))
     bus.register(guards_msg.RejectQuarantined, guards.reject_quarantined)
-    register_supplier_integration(bus, price_thresholds)
+    register_supplier_integration(bus, supplier_graph.FeedGuards(
+        prices=price_thresholds, max_stock=settings.guard_supplier_stock_max))
 
 
-def register_supplier_integration(bus: MessageBus, thresholds: PriceThresholds) -> None:
+def register_supplier_integration(bus: MessageBus, guards: supplier_graph.FeedGuards) -> None:
     """The supplier graph, inbound documents and outbound purchase orders."""
     bus.register(suppliers_msg.RegisterSupplierSite, supplier_graph.register_site)
     bus.register(suppliers_msg.ApplyItemRecords,
-                 partial(supplier_graph.apply_item_records, thresholds=thresholds))
+                 partial(supplier_graph.apply_item_records, guards=guards))
     bus.register(suppliers_msg.SaveMappingProfile, suppliers.save_mapping_profile)
     bus.register(suppliers_msg.ConfigureSupplierApi, suppliers.configure_supplier_api)
     bus.register(suppliers_msg.ReceiveSupplierDocument, supplier_documents.receive_document)
-    bus.register(suppliers_msg.ProcessSupplierDocument, supplier_documents.process_document)
+    bus.register(suppliers_msg.ProcessSupplierDocument,
+                 partial(supplier_documents.process_document, guards=guards))
     bus.register(suppliers_msg.SendPurchaseOrder, supplier_pos.send_purchase_order)
     bus.register(suppliers_msg.ChangePurchaseOrder, supplier_pos.change_purchase_order)
     bus.subscribe(guards_msg.QuarantineDecided, "suppliers.document_decision",

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     guard_feed_change_window_minutes: float = Field(default=1.0, gt=0)
     guard_feed_change_min_skus: int = Field(
         default=20, ge=1, description="smaller price lists are not judged on change rate")
+    guard_supplier_stock_max: int = Field(
+        default=1_000_000, ge=1,
+        description="most units a supplier document may report at one site; more is refused")
     guard_cooldown_minutes: int = Field(
         default=15, ge=1, description="how long a tripped breaker stays open before half-open"
     )

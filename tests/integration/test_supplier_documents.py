@@ -7,10 +7,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from tests.integration.supplier_helpers import SKU, channel_reads, fixture, ingest, merchant
 
-from hansa.bootstrap import Hansa
+from hansa.bootstrap import Hansa, bootstrap
+from hansa.config import Settings
 from hansa.guards.messages import ApproveQuarantined, EngageKillSwitch, RejectQuarantined
 from hansa.heads.api.deps import ReadModels
 from hansa.inventory import queries as inventory
+from hansa.kernel.clock import VirtualClock
 from hansa.pricing import queries as pricing
 from hansa.suppliers import queries as supplier_queries
 from hansa.suppliers import store
@@ -186,3 +188,32 @@ def test_cost_guard_refuses_the_whole_document(hansa: Hansa) -> None:
     with hansa.db.read() as conn:
         assert pricing.cost(conn, SKU).amount == 2477
     assert _counts(hansa)["suppliers_items"] == 0
+
+
+def test_an_absurd_stock_quantity_refuses_the_whole_document(hansa: Hansa) -> None:
+    merchant(hansa)
+    absurd = fixture("x12_846_inventory.edi").replace(b"QTY*33*1000*EA", b"QTY*33*5000000*EA")
+    before = _counts(hansa)
+
+    outcome = ingest(hansa, "SHENZHEN-WORKS", "x12", absurd)
+
+    assert outcome.status == "quarantined"
+    assert outcome.reason is not None and outcome.reason.startswith("line 12: stock of ")
+    assert outcome.reason.endswith("at SZ-FAB refused by the quantity guard: quantity "
+                                   "5,000,000 is outside 0..1,000,000")
+    assert _counts(hansa) == before and _site_stock(hansa, SKU, "SZ-FAB") == 0
+
+
+def test_the_guard_settings_reach_inbound_documents(db_url: str, clock: VirtualClock) -> None:
+    app = bootstrap(Settings(db=db_url, bus="memory", listing_stock_lag_ms=0,
+                             guard_price_max_drop=0.2, guard_supplier_stock_max=500),
+                    clock=clock, migrate=True)
+    try:
+        merchant(app)
+        stock = ingest(app, "SHENZHEN-WORKS", "x12", fixture("x12_846_inventory.edi"))
+        assert stock.status == "quarantined" and "outside 0..500" in (stock.reason or "")
+        cheaper = fixture("x12_832_catalog.edi").replace(b"CTP**WHL*24.10", b"CTP**WHL*17.00")
+        cost = ingest(app, "SHENZHEN-WORKS", "x12", cheaper)  # -31%: inside the default 50%
+        assert cost.status == "quarantined" and "drop of 31.4%" in (cost.reason or "")
+    finally:
+        app.close()

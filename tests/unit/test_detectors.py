@@ -60,6 +60,12 @@ def test_the_drop_reason_names_the_drop_the_last_good_value_and_the_bound() -> N
                               "bound")
 
 
+def test_the_quantity_reason_is_written_for_people() -> None:
+    verdict = d.quantity_range(5_000_000, low=0, high=1_000_000, guard=G)
+
+    assert verdict.reason == "quantity 5,000,000 is outside 0..1,000,000"
+
+
 @given(values, values, values)
 def test_quantity_range_allows_exactly_the_closed_interval(value: int, a: int, b: int) -> None:
     low, high = sorted((a, b))

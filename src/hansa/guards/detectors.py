@@ -56,12 +56,17 @@ def max_change(value: float, last_good: float | None, *, max_drop: float, max_ri
     return _allowed(guard, "max_change", **details)
 
 
+def _number(value: float) -> str:
+    """1000000 -> 1,000,000; 2.5 -> 2.5 (reasons are read by people)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,g}"
+
+
 def quantity_range(value: float, *, low: float, high: float, guard: str) -> Verdict:
     """Refuses a quantity outside [low, high]."""
     if low <= value <= high:
         return _allowed(guard, "quantity_range", value=value, low=low, high=high)
-    return _refused(guard, "quantity_range", f"quantity {value:g} is outside {low:g}..{high:g}",
-                    value=value, low=low, high=high)
+    return _refused(guard, "quantity_range", f"quantity {_number(value)} is outside "
+                    f"{_number(low)}..{_number(high)}", value=value, low=low, high=high)
 
 
 # robust z-score ----------------------------------------------------------------------------

@@ -223,12 +223,12 @@ def _gate(uow: UnitOfWork, doc: Any, force: bool) -> None:
 
 
 def _apply(uow: UnitOfWork, doc: Any, supplier: Supplier, force: bool,
-           head: Any) -> tuple[int, int]:
+           head: Any, guards: graph.FeedGuards) -> tuple[int, int]:
     _gate(uow, doc, force)
     others: list[Record] = []
     result = graph.apply_records(uow, supplier, _split(_records(uow.conn, doc, supplier, head),
                                                        others),
-                                 observed_at=doc.sent_at, force=force)
+                                 observed_at=doc.sent_at, force=force, guards=guards)
     for record in others:
         purchase_orders.apply_supplier_answer(uow, supplier, record, via=doc.doc_type)
     return result.records + len(others), result.changes + len(others)
@@ -242,7 +242,8 @@ def _lock_supplier(uow: UnitOfWork, supplier_id: str) -> None:
     uow.conn.execute(query)
 
 
-def process_document(cmd: ProcessSupplierDocument, uow: UnitOfWork) -> Outcome:
+def process_document(cmd: ProcessSupplierDocument, uow: UnitOfWork, *,
+                     guards: graph.FeedGuards = graph.DEFAULT_GUARDS) -> Outcome:
     doc = uow.conn.execute(sa.select(store.documents)
                            .where(store.documents.c.id == cmd.document_id)).first()
     if doc is None:
@@ -259,7 +260,7 @@ def process_document(cmd: ProcessSupplierDocument, uow: UnitOfWork) -> Outcome:
     head = _new_head(doc.format)
     try:
         with uow.savepoint():
-            records, changes = _apply(uow, doc, supplier, cmd.force, head)
+            records, changes = _apply(uow, doc, supplier, cmd.force, head, guards)
     except Exception as exc:
         error = _as_document_error(exc)
         if cmd.force:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.catalog import queries as catalog
 from hansa.catalog.messages import UpdateProduct
-from hansa.guards import samples
+from hansa.guards import detectors, samples
 from hansa.guards.price_guard import DEFAULT_THRESHOLDS, PriceThresholds, check_price
 from hansa.inventory import queries as inventory
 from hansa.inventory.messages import AdjustStock, CreateLocation
@@ -99,6 +99,17 @@ def _chunks(records: Iterable[ItemRecord]) -> Iterator[list[ItemRecord]]:
         yield chunk
 
 
+@dataclass(frozen=True, slots=True)
+class FeedGuards:
+    """What every supplier document and item record must pass unless an operator forces it."""
+
+    prices: PriceThresholds = DEFAULT_THRESHOLDS  # the price guard on costs
+    max_stock: int = 1_000_000  # units a supplier may report at one site (a hard bound)
+
+
+DEFAULT_GUARDS = FeedGuards()
+
+
 @dataclass
 class _Context:
     uow: UnitOfWork
@@ -106,26 +117,26 @@ class _Context:
     sites: dict[str, SupplierSite]
     observed_at: datetime
     force: bool
-    thresholds: PriceThresholds
+    guards: FeedGuards
     result: ApplyResult
 
 
 def apply_records(uow: UnitOfWork, supplier: Supplier, records: Iterable[ItemRecord], *,
                   observed_at: datetime | None = None, force: bool = False,
-                  thresholds: PriceThresholds = DEFAULT_THRESHOLDS) -> ApplyResult:
+                  guards: FeedGuards = DEFAULT_GUARDS) -> ApplyResult:
     """Apply item records in chunks on the caller's transaction; DocumentError on any refusal."""
     ctx = _Context(uow, supplier, sites_of(uow.conn, supplier.id), observed_at or uow.now(),
-                   force, thresholds, ApplyResult())
+                   force, guards, ApplyResult())
     for chunk in _chunks(records):
         _apply_chunk(ctx, chunk)
     return ctx.result
 
 
 def apply_item_records(cmd: ApplyItemRecords, uow: UnitOfWork, *,
-                       thresholds: PriceThresholds = DEFAULT_THRESHOLDS) -> ApplyResult:
+                       guards: FeedGuards = DEFAULT_GUARDS) -> ApplyResult:
     supplier = supplier_by_code(uow.conn, cmd.supplier_code)
     return apply_records(uow, supplier, cmd.records, observed_at=cmd.observed_at,
-                         force=cmd.force, thresholds=thresholds)
+                         force=cmd.force, guards=guards)
 
 
 def _merged(existing: Any, rec: ItemRecord) -> dict[str, Any]:
@@ -234,6 +245,8 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
             if site is None:
                 raise DocumentError(f"site {site_code!r} is not a site of {supplier.code}",
                                     line=rec.line or None, code="unknown_site")
+            if not ctx.force:
+                _stock_bound(ctx, rec, site_code, quantity)
             key = (rec.supplier_sku, site.id)
             before = current.get(key)
             if before == quantity:
@@ -259,6 +272,15 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
                      [{"k_sku": u["k_sku"], "k_site": u["k_site"], "quantity": u["quantity"],
                        "updated_at": now} for u in updates])
     return changed
+
+
+def _stock_bound(ctx: _Context, rec: ItemRecord, site_code: str, quantity: int) -> None:
+    verdict = detectors.quantity_range(quantity, low=0, high=ctx.guards.max_stock,
+                                       guard=f"feed:{ctx.supplier.code}:stock")
+    if not verdict.allowed:
+        raise DocumentError(f"stock of {rec.supplier_sku} at {site_code} refused by the "
+                            f"quantity guard: {verdict.reason}", line=rec.line or None,
+                            code="guard_refused")
 
 
 def _adjust(ctx: _Context, rec: ItemRecord, sku: str, site: SupplierSite, delta: int) -> None:
@@ -319,9 +341,9 @@ def _set_cost(ctx: _Context, rec: ItemRecord, sku: str, amount: int, currency: s
     if not ctx.force:
         verdict = check_price(amount, last_good=None if in_force is None else in_force.amount,
                               history=samples.recent(ctx.uow.conn, series,
-                                                     ctx.thresholds.window),
+                                                     ctx.guards.prices.window),
                               guard=f"feed:{ctx.supplier.code}:price", field="cost",
-                              thresholds=ctx.thresholds)
+                              thresholds=ctx.guards.prices)
         if not verdict.allowed:
             raise DocumentError(f"cost of {sku} refused by the price guard: {verdict.reason}",
                                 line=rec.line or None, code="guard_refused")
