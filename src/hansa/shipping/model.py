@@ -135,28 +135,46 @@ def lanes(carriers: list[Carrier], *, origin: Position, origin_country: str,
           cutoff_minute: int, handling_days: int, allowed: frozenset[str] = frozenset(),
           ) -> list[Lane]:
     """Every lane from an origin to a destination, fastest first; `allowed` limits carriers."""
-    distance = haversine_km(origin, destination)
-    handed = ship_day(now, cutoff_minute, handling_days)
-    cross_border = origin_country != destination_country
+    return lanes_at(carriers, distance_km=haversine_km(origin, destination),
+                    cross_border=origin_country != destination_country,
+                    destination_country=destination_country,
+                    handed=ship_day(now, cutoff_minute, handling_days), allowed=allowed)
+
+
+LaneCache = dict[tuple[int, int, int, int], "Lane"]
+
+
+def lanes_at(carriers: list[Carrier], *, distance_km: float, cross_border: bool,
+             destination_country: str, handed: int, allowed: frozenset[str] = frozenset(),
+             cache: LaneCache | None = None) -> list[Lane]:
+    """`lanes` for a known distance and hand-over day. `cache` (keyed by carrier and service
+    position, hand-over day and transit days) lets callers that resolve many origins for one
+    destination share the (immutable) lanes instead of building equal ones again."""
     found: list[Lane] = []
-    for carrier in carriers:
+    for ci, carrier in enumerate(carriers):
         if allowed and carrier.code not in allowed:
             continue
-        contract = carrier.contract
-        group = contract.code if contract.consolidation else None
-        for service in carrier.services:
+        for si, service in enumerate(carrier.services):
             if cross_border and not service.international:
                 continue
             if service.countries and destination_country not in service.countries:
                 continue
             if handed and service.level is ServiceLevel.SAME_DAY:
                 continue  # same-day only before the cut-off, from stock on hand
-            days = transit_days(service, distance)
+            days = transit_days(service, distance_km)
             if days is None:
                 continue
-            found.append(Lane(carrier.code, service.code, service.level, handed, handed + days,
-                              service.fee, service.per_kg, service.max_item_kg,
-                              service.bulky_ok, group, contract.surcharge_bulky))
+            key = (ci, si, handed, days)
+            lane = None if cache is None else cache.get(key)
+            if lane is None:
+                contract = carrier.contract
+                lane = Lane(carrier.code, service.code, service.level, handed, handed + days,
+                            service.fee, service.per_kg, service.max_item_kg, service.bulky_ok,
+                            contract.code if contract.consolidation else None,
+                            contract.surcharge_bulky)
+                if cache is not None:
+                    cache[key] = lane
+            found.append(lane)
     found.sort(key=_lane_order)
     return found
 
