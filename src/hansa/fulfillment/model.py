@@ -13,7 +13,7 @@ from datetime import datetime
 
 from hansa.kernel.errors import InvalidData
 from hansa.kernel.geo import Position, haversine_km
-from hansa.shipping.model import Carrier, Item, Lane, LaneCache, lanes_at, ship_day
+from hansa.shipping.model import Carrier, Item, Lane, LaneResolver, ship_day
 
 
 class NodeKind(enum.StrEnum):
@@ -160,10 +160,10 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
     options: list[NodeOption] = []
     lines = request.lines
     needs = [line.requirements() for line in lines]
-    rows = [(line, need, not line.components) for line, need in zip(lines, needs, strict=True)]
+    specs = [(line, need, not line.components) for line, need in zip(lines, needs, strict=True)]
     items = [line.item for line in lines]
     destination, country = request.destination, request.country
-    shared: LaneCache = {}  # lanes are equal for every origin with the same service and days
+    resolver = LaneResolver(carriers, country)
     carriage: dict[tuple[int, int], tuple[int | None, ...]] = {}  # (id(lane), handling)
     for node in sorted(nodes, key=lambda n: n.id):
         stock_here = atp.get(node.id)
@@ -172,16 +172,15 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
         capabilities = node.capabilities
         stock = tuple([(stock_here.get(line.sku, 0) if plain else effective_stock(line, stock_here))
                        if not need or need <= capabilities else 0
-                       for line, need, plain in rows])
+                       for line, need, plain in specs])
         if not any(stock):
             continue
         distance = haversine_km(node.position, destination)
         if node.kind is NodeKind.DROPSHIP and 0 < node.radius_km < distance:
             continue  # Node.serves
-        found = lanes_at(carriers, distance_km=distance, cross_border=node.country != country,
-                         destination_country=country,
-                         handed=ship_day(request.now, node.cutoff_minute, node.handling_days),
-                         allowed=node.carriers, cache=shared)
+        found = resolver.lanes(distance, node.country != country,
+                               ship_day(request.now, node.cutoff_minute, node.handling_days),
+                               node.carriers)
         if not found:
             continue
         handling = node.handling_cost
