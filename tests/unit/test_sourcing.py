@@ -221,3 +221,34 @@ def test_generated_networks_agree_with_the_milp_on_three_line_orders() -> None:
             assert exact.key == milp.key
             compared += 1
     assert compared >= 30
+
+
+@FAST
+@given(instances(), POLICIES)
+def test_the_branch_and_bound_alone_reaches_the_milp_objective(p: Problem,
+                                                               policy: SplitPolicy) -> None:
+    """No MILP take-over and no budget cut: the search itself (bounds, lane and node dominance)
+    must prove the same (day, cost, shipments) as HiGHS."""
+    searched = solve_or_none(lambda q, pol: source(q, pol, budget=1_000_000, milp_seconds=None),
+                             p, policy)
+    milp = solve_or_none(solve_milp, p, policy)
+    assert (searched is None) == (milp is None)
+    if searched is not None and milp is not None:
+        assert searched.exact
+        assert searched.solver != "milp"
+        assert searched.key == milp.key
+        check_plan(p, searched)
+
+
+def test_the_search_alone_agrees_with_the_milp_on_generated_networks() -> None:
+    net = generate.network(20, seed=9)
+    rng = random.Random(13)
+    for _ in range(40):
+        p = prepare(generate.order(net, 3, rng, MORNING), net.nodes, net.carriers, net.atp)
+        for policy in (SplitPolicy(), SplitPolicy(max_extra_cost=None)):
+            searched = solve_or_none(
+                lambda q, pol: source(q, pol, budget=1_000_000, milp_seconds=None), p, policy)
+            milp = solve_or_none(solve_milp, p, policy)
+            assert (searched is None) == (milp is None)
+            if searched is not None and milp is not None:
+                assert searched.exact and searched.key == milp.key

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from hansa.kernel.errors import InvalidData
 from hansa.kernel.geo import Position, haversine_km
-from hansa.shipping.model import Carrier, Item, Lane, lanes
+from hansa.shipping.model import Carrier, Item, Lane, LaneResolver, ship_day
 
 
 class NodeKind(enum.StrEnum):
@@ -158,25 +158,41 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
     `atp` maps node id -> SKU -> available-to-promise.
     """
     options: list[NodeOption] = []
-    needs = [line.requirements() for line in request.lines]
-    items = [line.item for line in request.lines]
+    lines = request.lines
+    needs = [line.requirements() for line in lines]
+    specs = [(line, need, not line.components) for line, need in zip(lines, needs, strict=True)]
+    items = [line.item for line in lines]
+    destination, country = request.destination, request.country
+    resolver = LaneResolver(carriers, country)
+    carriage: dict[tuple[int, int], tuple[int | None, ...]] = {}  # (id(lane), handling)
     for node in sorted(nodes, key=lambda n: n.id):
         stock_here = atp.get(node.id)
         if not stock_here:
             continue
-        stock = tuple(effective_stock(line, stock_here) if need <= node.capabilities else 0
-                      for line, need in zip(request.lines, needs, strict=True))
-        if not any(stock) or not node.serves(request.destination):
+        capabilities = node.capabilities
+        stock = tuple([(stock_here.get(line.sku, 0) if plain else effective_stock(line, stock_here))
+                       if not need or need <= capabilities else 0
+                       for line, need, plain in specs])
+        if not any(stock):
             continue
-        found = lanes(carriers, origin=node.position, origin_country=node.country,
-                      destination=request.destination, destination_country=request.country,
-                      now=request.now, cutoff_minute=node.cutoff_minute,
-                      handling_days=node.handling_days, allowed=node.carriers)
+        distance = haversine_km(node.position, destination)
+        if node.kind is NodeKind.DROPSHIP and 0 < node.radius_km < distance:
+            continue  # Node.serves
+        found = resolver.lanes(distance, node.country != country,
+                               ship_day(request.now, node.cutoff_minute, node.handling_days),
+                               node.carriers)
+        if not found:
+            continue
         handling = node.handling_cost
-        costs = tuple(tuple(handling + lane.unit_cost(item) if lane.accepts(item) else None
-                            for item in items) for lane in found)
-        if found:
-            options.append(NodeOption(node, stock, tuple(found), costs))
+        costs = []
+        for lane in found:
+            row = carriage.get((id(lane), handling))
+            if row is None:
+                row = tuple(handling + lane.unit_cost(item) if lane.accepts(item) else None
+                            for item in items)
+                carriage[id(lane), handling] = row
+            costs.append(row)
+        options.append(NodeOption(node, stock, tuple(found), tuple(costs)))
     return Problem(request, tuple(options))
 
 

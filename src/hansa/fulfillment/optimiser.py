@@ -27,7 +27,6 @@ from hansa.fulfillment.model import (
     SplitPolicy,
     Unfulfillable,
     build_plan,
-    fees,
 )
 from hansa.shipping.model import Lane
 
@@ -110,8 +109,16 @@ def _lower_bound_variable(problem: Problem, usable: dict[int, list[int]]) -> int
     return total
 
 
+Offer = tuple[int, int]  # (unit cost, units held) of one line on one lane
+
+
 class _Search:
-    """One day's branch and bound; `best` holds the incumbent."""
+    """One day's branch and bound; `best` holds the incumbent.
+
+    Nodes are decided in a fixed order (use one of its lanes, or not). A state carries the
+    chosen (node, lane) pairs, per line the offers of the chosen lanes and the units they hold,
+    and the parcel fees of the chosen lanes under the contracts (kept incrementally).
+    """
 
     def __init__(self, problem: Problem, usable: dict[int, list[int]], lb: int,
                  cap: int | None, incumbent: Plan | None, budget: int) -> None:
@@ -122,83 +129,111 @@ class _Search:
         self.visited = 0
         self.lb = lb
         demand = problem.demand
+        options = problem.options
+        n = len(demand)
         # nodes that can ship the whole order first: they make a good incumbent early
         self.order = sorted(usable, key=lambda oi: (
-            -sum(min(s, d) for s, d in zip(problem.options[oi].stock, demand, strict=True)),
-            min(problem.options[oi].lanes[li].fee for li in usable[oi]),
-            problem.options[oi].node.code))
+            -sum(min(s, d) for s, d in zip(options[oi].stock, demand, strict=True)),
+            min(options[oi].lanes[li].fee for li in usable[oi]),
+            options[oi].node.code))
         self.usable = usable
-        n = len(demand)
-        self.dominators = self._dominators(problem, usable)
-        self.carries = {(oi, li): [s if c is not None else 0 for s, c in zip(
-            problem.options[oi].stock, problem.options[oi].unit_costs[li], strict=True)]
-            for oi, lanes in usable.items() for li in lanes}
-        self.suffix = [[0] * n for _ in range(len(self.order) + 1)]
-        for pos in range(len(self.order) - 1, -1, -1):
-            oi = self.order[pos]
-            most = [max(self.carries[oi, li][i] for li in usable[oi]) for i in range(n)]
-            self.suffix[pos] = [self.suffix[pos + 1][i] + most[i] for i in range(n)]
-        inf = 1 << 60
-        self.cheapest = {key: [inf if c is None else c for c in
-                               problem.options[key[0]].unit_costs[key[1]]]
-                         for key in self.carries}
-        self.sufmin = [[inf] * n for _ in range(len(self.order) + 1)]
-        for pos in range(len(self.order) - 1, -1, -1):
-            oi = self.order[pos]
-            self.sufmin[pos] = [min(self.sufmin[pos + 1][i],
-                                    *(self.cheapest[oi, li][i] for li in usable[oi]))
-                                for i in range(n)]
-        self.suffix_offers: list[list[list[tuple[int, int]]]] = [[[] for _ in range(n)]]
-        for pos in range(len(self.order) - 1, -1, -1):
-            oi = self.order[pos]
-            stock = problem.options[oi].stock
-            offers = [sorted([*self.suffix_offers[0][i], (best, stock[i])])
-                      if stock[i] and (best := min(self.cheapest[oi, li][i]
-                                                   for li in usable[oi])) < inf
-                      else self.suffix_offers[0][i] for i in range(n)]
-            self.suffix_offers.insert(0, offers)
-        # per line, the cheapest parcel fee still to come on a lane that takes the line,
-        # per consolidation group (None: no group)
-        Fees = dict[tuple[str, int] | None, int]
-        self.suffix_fees: list[list[Fees]] = [[{} for _ in range(n)]]
-        for pos in range(len(self.order) - 1, -1, -1):
-            oi = self.order[pos]
-            option = problem.options[oi]
-            here = [dict(f) for f in self.suffix_fees[0]]
-            for li in usable[oi]:
+        self.dominators, self.later_dominators = self._dominators(problem, usable)
+        # per usable (node, lane): fee, consolidation group id (-1: none), per line the offer
+        # (None: the lane does not take the line or the node holds none) and units it carries
+        group_ids: dict[tuple[str, int], int] = {}
+        self.lane_info: dict[tuple[int, int], tuple[int, int, tuple[Offer | None, ...],
+                                                     tuple[int, ...]]] = {}
+        for oi, lanes in usable.items():
+            option = options[oi]
+            for li in lanes:
                 lane = option.lanes[li]
                 group = lane.group()
-                for i in range(n):
-                    if option.stock[i] and option.unit_costs[li][i] is not None:
-                        here[i][group] = min(here[i].get(group, _INF), lane.fee)
-            self.suffix_fees.insert(0, here)
+                gid = -1 if group is None else group_ids.setdefault(group, len(group_ids))
+                offer = tuple((c, s) if c is not None and s else None
+                              for c, s in zip(option.unit_costs[li], option.stock, strict=True))
+                self.lane_info[oi, li] = (lane.fee, gid, offer,
+                                          tuple(0 if o is None else o[1] for o in offer))
+        size = len(self.order)
+        # per position and line: units the nodes from there on can carry at most, their
+        # cheapest offers (sorted), the cost of filling the line from those alone (None: they
+        # cannot), and the cheapest fee of a lane that takes the line, per group id
+        self.suffix = [[0] * n for _ in range(size + 1)]
+        self.suffix_offers: list[list[list[Offer]]] = [[[] for _ in range(n)]
+                                                        for _ in range(size + 1)]
+        self.suffix_fill: list[list[int | None]] = [[None if d else 0 for d in demand]
+                                                    for _ in range(size + 1)]
+        self.suffix_fees: list[list[dict[int, int]]] = [[{} for _ in range(n)]
+                                                         for _ in range(size + 1)]
+        for pos in range(size - 1, -1, -1):
+            oi = self.order[pos]
+            infos = [self.lane_info[oi, li] for li in usable[oi]]
+            stock = options[oi].stock
+            for i in range(n):
+                self.suffix[pos][i] = self.suffix[pos + 1][i] + max(f[3][i] for f in infos)
+                costs = [o[0] for f in infos if (o := f[2][i]) is not None]
+                offers = self.suffix_offers[pos + 1][i]
+                if costs:
+                    offers = sorted([*offers, (min(costs), stock[i])])
+                self.suffix_offers[pos][i] = offers
+                self.suffix_fill[pos][i] = _fill(offers, demand[i])
+                here = dict(self.suffix_fees[pos + 1][i])
+                for fee, gid, offer, _ in infos:
+                    if offer[i] is not None and fee < here.get(gid, _INF):
+                        here[gid] = fee
+                self.suffix_fees[pos][i] = here
         greedy = _greedy(problem, usable)
         if greedy is not None and self._better(greedy):
             self.best = greedy
 
-    def _dominators(self, problem: Problem, usable: dict[int, list[int]]) -> list[list[int]]:
-        """Per position, the earlier nodes with the same lanes and unit costs and at least its
-        stock (capped at demand). Using a node while one of those is unused is never needed:
-        swapping them keeps the cost and the feasibility (symmetry breaking)."""
-        groups: dict[tuple[object, ...], list[tuple[int, tuple[int, ...]]]] = {}
-        found: list[list[int]] = []
+    def _dominators(self, problem: Problem, usable: dict[int, list[int]]
+                    ) -> tuple[list[list[int]], list[int]]:
+        """Node dominance: node A dominates node B when A holds at least B's stock of every line
+        (capped at demand) and each usable lane of B is matched by one of A with the same
+        consolidation group, no higher fee and no higher unit cost on the lines B holds. In a
+        plan that uses B but not A, swapping B for A ships the same units at no higher cost, as
+        many shipments and by the same day, so B is only used together with all of its
+        dominators (between equal nodes, the earlier one in the search order dominates).
+        Per position: the earlier dominators, and a bit mask of the positions of later ones."""
+        demand = problem.demand
+        n = len(demand)
+        inf = _INF
+        capped: list[tuple[int, ...]] = []
+        lanes: list[list[tuple[object, int, tuple[int, ...]]]] = []
         for oi in self.order:
             option = problem.options[oi]
-            signature = tuple((option.lanes[li].carrier, option.lanes[li].service,
-                               option.lanes[li].day, option.lanes[li].fee,
-                               option.lanes[li].group(), option.unit_costs[li])
-                              for li in usable[oi])
-            capped = tuple(min(s, d) for s, d in zip(option.stock, problem.demand, strict=True))
-            peers = groups.setdefault(signature, [])
-            found.append([oj for oj, other in peers
-                          if all(a >= b for a, b in zip(other, capped, strict=True))])
-            peers.append((oi, capped))
-        return found
+            capped.append(tuple(min(s, d) for s, d in zip(option.stock, demand, strict=True)))
+            lanes.append([(option.lanes[li].group(), option.lanes[li].fee,
+                           tuple(inf if c is None else c for c in option.unit_costs[li]))
+                          for li in usable[oi]])
+
+        def covers(a: int, b: int) -> bool:
+            held = [i for i in range(n) if capped[b][i]]
+            return all(any(ga == gb and fa <= fb and all(ca[i] <= cb[i] for i in held)
+                           for ga, fa, ca in lanes[a]) for gb, fb, cb in lanes[b])
+
+        size = len(self.order)
+        earlier: list[list[int]] = [[] for _ in range(size)]
+        later = [0] * size
+        for b in range(size):
+            stock_b = capped[b]
+            for a in range(size):
+                if a == b or any(x < y for x, y in zip(capped[a], stock_b, strict=True)):
+                    continue
+                if not covers(a, b):
+                    continue
+                if a > b and capped[a] == stock_b and covers(b, a):
+                    continue  # equal: the earlier one dominates
+                if a < b:
+                    earlier[b].append(self.order[a])
+                else:
+                    later[b] |= 1 << a
+        return earlier, later
 
     def run(self) -> bool:
         """Search; True if it finished (the result is exact)."""
+        n = len(self.problem.demand)
         try:
-            self._dfs(0, [], [0] * len(self.problem.demand), [1 << 60] * len(self.problem.demand))
+            self._dfs(0, [], tuple([] for _ in range(n)), [0] * n, 0, {}, 0)
         except _OutOfBudget:
             return False
         return True
@@ -208,48 +243,50 @@ class _Search:
             return False
         return self.best is None or _rank(plan) < _rank(self.best)
 
-    def _pruned(self, chosen: list[tuple[int, int]], pos: int, mins: list[int]) -> bool:
+    def _pruned(self, pos: int, count: int, mine: tuple[list[Offer], ...], held: list[int],
+                fee_total: int, paid: dict[int, int]) -> bool:
+        """Whether no completion of the state (`count` chosen lanes, nodes from `pos` on
+        undecided) can beat the incumbent. Bound: the fees of the chosen lanes + the cheapest
+        carriage of every unit over chosen and undecided nodes (capacities kept) + for each
+        line the chosen lanes cannot cover, the least fee a lane that takes it must add."""
         depth = 0
-        options = self.problem.options
         short: list[int] = []
         for i, wanted in enumerate(self.problem.demand):
-            offers = self.suffix_offers[pos][i]
-            mine = [(c, options[oi].stock[i]) for oi, li in chosen
-                    if (c := self.cheapest[oi, li][i]) < _INF and options[oi].stock[i]]
-            if sum(held for _, held in mine) < wanted:
+            offers = mine[i]
+            if held[i] < wanted:
                 short.append(i)
-            if mine:
-                offers = sorted([*offers, *mine])
-            left = wanted
-            for cost, held in offers:
-                take = held if held < left else left
-                depth += take * cost
-                left -= take
-                if not left:
-                    break
-            if left:
-                return True  # cannot be covered from here
-        lanes = [options[oi].lanes[li] for oi, li in chosen]
-        bound = fees(lanes) + depth
+            if not offers:
+                fill = self.suffix_fill[pos][i]
+                if fill is None:
+                    return True  # cannot be covered from here
+                depth += fill
+                continue
+            fill = _fill(sorted(self.suffix_offers[pos][i] + offers), wanted)
+            if fill is None:
+                return True
+            depth += fill
+        bound = fee_total + depth
         if short:  # another shipment must carry each short line: at least its fee comes
-            paid: dict[tuple[str, int], int] = {}
-            for lane in lanes:
-                group = lane.group()
-                if group is not None:
-                    paid[group] = max(paid.get(group, 0), lane.fee)
-            bound += max(min((max(0, fee - paid[group]) if group is not None and group in paid
-                              else fee) for group, fee in self.suffix_fees[pos][i].items())
-                         if self.suffix_fees[pos][i] else _INF for i in short)
-        if self.cap is not None and len(chosen) > 1 and bound > self.cap:
+            extra = 0
+            for i in short:
+                fees_i = self.suffix_fees[pos][i]
+                least = min(((fee - paid[gid] if fee > paid[gid] else 0) if gid in paid
+                             else fee) for gid, fee in fees_i.items()) if fees_i else _INF
+                if least > extra:
+                    extra = least
+            bound += extra
+        if self.cap is not None and count > 1 and bound > self.cap:
             return True
-        if self.best is None:
+        best = self.best
+        if best is None:
             return False
-        shipments = len(chosen) + (1 if short else 0)
-        return bound > self.best.cost or (bound == self.best.cost
-                                          and shipments >= len(self.best.shipments))
+        shipments = count + (1 if short else 0)
+        return bound > best.cost or (bound == best.cost and shipments >= len(best.shipments))
 
-    def _dfs(self, pos: int, chosen: list[tuple[int, int]], held: list[int],
-             mins: list[int]) -> None:
+    def _dfs(self, pos: int, chosen: list[tuple[int, int]], mine: tuple[list[Offer], ...],
+             held: list[int], fee_total: int, paid: dict[int, int], needed: int) -> None:
+        """`needed`: bit mask of later positions that must be used (dominators of a chosen
+        node)."""
         self.visited += 1
         if self.visited > self.budget:
             raise _OutOfBudget
@@ -267,15 +304,39 @@ class _Search:
         dominators = self.dominators[pos]
         usable = self.usable[oi] if not dominators or all(
             any(c == d for c, _ in chosen) for d in dominators) else []
+        more_needed = (needed | self.later_dominators[pos]) & ~(1 << pos)
+        count = len(chosen) + 1
         for li in usable:
-            nxt = [*chosen, (oi, li)]
-            more = [min(m, c) for m, c in zip(mins, self.cheapest[oi, li], strict=True)]
-            if not self._pruned(nxt, pos + 1, more):
-                carried = self.carries[oi, li]
-                self._dfs(pos + 1, nxt, [h + c for h, c in zip(held, carried, strict=True)],
-                          more)
-        if not chosen or not self._pruned(chosen, pos + 1, mins):
-            self._dfs(pos + 1, chosen, held, mins)
+            fee, gid, offer, carried = self.lane_info[oi, li]
+            if gid < 0:
+                more_fees, more_paid = fee_total + fee, paid
+            else:
+                before = paid.get(gid, 0)
+                if fee > before:
+                    more_fees, more_paid = fee_total + fee - before, {**paid, gid: fee}
+                else:
+                    more_fees, more_paid = fee_total, paid
+            more_mine = tuple(m if o is None else [*m, o]
+                              for m, o in zip(mine, offer, strict=True))
+            more_held = [h + c for h, c in zip(held, carried, strict=True)]
+            if not self._pruned(pos + 1, count, more_mine, more_held, more_fees, more_paid):
+                self._dfs(pos + 1, [*chosen, (oi, li)], more_mine, more_held, more_fees,
+                          more_paid, more_needed)
+        if needed >> pos & 1:
+            return  # a chosen node needs this one (it dominates it)
+        if not chosen or not self._pruned(pos + 1, len(chosen), mine, held, fee_total, paid):
+            self._dfs(pos + 1, chosen, mine, held, fee_total, paid, needed)
+
+
+def _fill(offers: list[Offer], wanted: int) -> int | None:
+    """Cost of `wanted` units taken cheapest first from sorted offers; None if they fall short."""
+    total = 0
+    for cost, held in offers:
+        if held >= wanted:
+            return total + wanted * cost
+        total += held * cost
+        wanted -= held
+    return None if wanted else total
 
 
 def _least_fee(problem: Problem, usable: dict[int, list[int]]) -> int:

@@ -135,30 +135,65 @@ def lanes(carriers: list[Carrier], *, origin: Position, origin_country: str,
           cutoff_minute: int, handling_days: int, allowed: frozenset[str] = frozenset(),
           ) -> list[Lane]:
     """Every lane from an origin to a destination, fastest first; `allowed` limits carriers."""
-    distance = haversine_km(origin, destination)
-    handed = ship_day(now, cutoff_minute, handling_days)
-    cross_border = origin_country != destination_country
-    found: list[Lane] = []
-    for carrier in carriers:
-        if allowed and carrier.code not in allowed:
-            continue
-        contract = carrier.contract
-        group = contract.code if contract.consolidation else None
-        for service in carrier.services:
-            if cross_border and not service.international:
-                continue
-            if service.countries and destination_country not in service.countries:
-                continue
-            if handed and service.level is ServiceLevel.SAME_DAY:
-                continue  # same-day only before the cut-off, from stock on hand
-            days = transit_days(service, distance)
+    return LaneResolver(carriers, destination_country).lanes(
+        haversine_km(origin, destination), origin_country != destination_country,
+        ship_day(now, cutoff_minute, handling_days), allowed)
+
+
+class LaneResolver:
+    """`lanes` for many origins to one destination: the services each origin may use (by
+    border, same-day eligibility and allowed carriers) are filtered once, and equal lanes
+    (same service, hand-over day and transit days) are built once and shared (they are
+    immutable)."""
+
+    def __init__(self, carriers: list[Carrier], destination_country: str) -> None:
+        self.carriers = carriers
+        self.destination_country = destination_country
+        self._services: dict[tuple[bool, bool, frozenset[str]],
+                             list[tuple[tuple[int, int], Carrier, Service]]] = {}
+        self._lanes: dict[tuple[tuple[int, int], int, int], Lane] = {}
+
+    def _eligible(self, cross_border: bool, handed: int,
+                  allowed: frozenset[str]) -> list[tuple[tuple[int, int], Carrier, Service]]:
+        key = (cross_border, handed > 0, allowed)
+        found = self._services.get(key)
+        if found is None:
+            found = []
+            for ci, carrier in enumerate(self.carriers):
+                if allowed and carrier.code not in allowed:
+                    continue
+                for si, service in enumerate(carrier.services):
+                    if cross_border and not service.international:
+                        continue
+                    if service.countries and self.destination_country not in service.countries:
+                        continue
+                    if handed and service.level is ServiceLevel.SAME_DAY:
+                        continue  # same-day only before the cut-off, from stock on hand
+                    found.append(((ci, si), carrier, service))
+            self._services[key] = found
+        return found
+
+    def lanes(self, distance_km: float, cross_border: bool, handed: int,
+              allowed: frozenset[str] = frozenset()) -> list[Lane]:
+        """The lanes from an origin `distance_km` away, fastest first."""
+        found: list[Lane] = []
+        shared = self._lanes
+        for ids, carrier, service in self._eligible(cross_border, handed, allowed):
+            days = transit_days(service, distance_km)
             if days is None:
                 continue
-            found.append(Lane(carrier.code, service.code, service.level, handed, handed + days,
-                              service.fee, service.per_kg, service.max_item_kg,
-                              service.bulky_ok, group, contract.surcharge_bulky))
-    found.sort(key=_lane_order)
-    return found
+            key = (ids, handed, days)
+            lane = shared.get(key)
+            if lane is None:
+                contract = carrier.contract
+                lane = Lane(carrier.code, service.code, service.level, handed, handed + days,
+                            service.fee, service.per_kg, service.max_item_kg, service.bulky_ok,
+                            contract.code if contract.consolidation else None,
+                            contract.surcharge_bulky)
+                shared[key] = lane
+            found.append(lane)
+        found.sort(key=_lane_order)
+        return found
 
 
 def _lane_order(lane: Lane) -> tuple[int, int, str, str]:
