@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -157,3 +158,35 @@ def test_a_screenshot_of_the_page_is_a_png(page: Any, base: str, tmp_path: Path)
     data = shot.read_bytes()
     assert len(data) > len(PNG_SIGNATURE)
     assert data.startswith(PNG_SIGNATURE)
+
+
+def _promise_text(fastest: dict[str, Any] | None) -> str:
+    if fastest is None:
+        return "no delivery to this address"
+    day = date.fromisoformat(fastest["date"])
+    when = "today" if fastest["days"] == 0 else f"{day:%a} {day.day} {day:%b}"
+    return f"arrives {when} ({fastest['level'].replace('_', ' ')})"
+
+
+def test_a_postal_code_shows_each_variants_delivery_promise(page: Any, base: str) -> None:
+    listing = _listing(base, "dtc-us")
+    expected = {}
+    for product in listing["products"]:
+        promise = httpx.get(f"{base}/store/products/{product['handle']}/promise",
+                            params={"postal_code": "11201", "country": "US"},
+                            headers={"X-Channel-Key": "dtc-us"}, timeout=30).json()
+        expected |= {v["sku"]: _promise_text(v["fastest"]) for v in promise["variants"]}
+
+    page.goto(f"{base}/")
+    assert page.locator(".promise").count() == 0  # no address, no promise
+    page.get_by_placeholder("postal code").fill("11201")
+    page.get_by_role("button", name="Show delivery dates").click()
+    page.wait_for_url(re.compile(r".*postal_code=11201.*"))
+
+    shown = {row.get_attribute("data-sku"): row.locator(".promise").inner_text()
+             for row in page.locator(".variant").all()}
+    assert shown == expected
+    assert "arrives today (same day)" in shown.values()  # Brooklyn's micro-fulfillment centre
+    page.get_by_role("link", name="Hansa Wholesale (Berlin)").click()
+    page.wait_for_url(re.compile(r".*channel=b2b-eu.*postal_code=11201.*"))
+    assert page.locator(".promise").count() > 0

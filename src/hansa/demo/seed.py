@@ -6,15 +6,24 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from hansa.bootstrap import Hansa
 from hansa.catalog.messages import CreateProduct, NewVariant
 from hansa.channels import queries as channel_queries
 from hansa.channels.messages import AssortmentSpec, CreateChannel
 from hansa.demo.catalog_data import DemoProduct, demo_catalog
+from hansa.fulfillment import generate
+from hansa.fulfillment.messages import ConfigureNode
 from hansa.inventory.messages import CreateLocation, ReceiveStock
 from hansa.pricing.messages import CreatePriceList, CreatePromotion, NewTier, SetCost, SetPrices
+from hansa.shipping.messages import DefineCarrier
+from hansa.shipping.model import carrier_to_doc
 from hansa.suppliers.messages import RegisterSupplier, RegisterSupplierSite
+
+if TYPE_CHECKING:
+    from hansa.bus.messagebus import MessageBus
+    from hansa.bus.unit_of_work import UnitOfWork
 
 Progress = Callable[[str, int, int], None]
 
@@ -41,6 +50,16 @@ SUPPLIERS = [
     ("PORTO-TEXTIL", "Porto Têxtil", "PT", "EUR", "edi", 24 * 8),
     ("OSAKA-GOODS", "Osaka Goods", "JP", "JPY", "csv", 24 * 18),
 ]
+
+NODES = {  # location code -> (node kind, capabilities, priority); the rest do not ship
+    "US-NJ-WH": ("warehouse", ["bulky", "assembly"], 1),
+    "US-TN-DC": ("regional_dc", ["bulky"], 2),
+    "US-NV-3PL": ("3pl", [], 3),
+    "US-NY-MFC": ("micro_fulfillment", [], 4),
+    "US-CA-MFC": ("micro_fulfillment", [], 4),
+    "US-TX-DROP": ("dropship", ["bulky"], 5),
+    "DE-BE-WH": ("warehouse", ["bulky"], 1),
+}
 
 SUPPLIER_SITES = [
     # supplier, site code, name, kind, lat, lon, country, service radius km, location code
@@ -104,10 +123,9 @@ def seed_demo(hansa: Hansa, *, products: int = 200, seed: int = 7,
     steps = 6
     with bus.uow() as uow:
         tick("suppliers", 0, steps)
-        for code, name, country, currency, level, lead in SUPPLIERS:
-            bus.execute(RegisterSupplier(code=code, name=name, country=country,
-                                         currency=currency, integration=level,
-                                         lead_time_hours=lead), uow)
+        supplier_ids = {code: bus.execute(RegisterSupplier(
+            code=code, name=name, country=country, currency=currency, integration=level,
+            lead_time_hours=lead), uow) for code, name, country, currency, level, lead in SUPPLIERS}
         tick("locations", 1, steps)
         location_ids = {row[0]: bus.execute(CreateLocation(
             code=row[0], name=row[1], kind=row[2], lat=row[3], lon=row[4], country=row[5],
@@ -116,6 +134,7 @@ def seed_demo(hansa: Hansa, *, products: int = 200, seed: int = 7,
             bus.execute(RegisterSupplierSite(
                 supplier_code=supplier, code=code, name=name, kind=kind, lat=lat, lon=lon,
                 country=country, service_radius_km=radius, location_code=loc), uow)
+        _shipping_network(bus, uow, location_ids, supplier_ids)
         tick("catalog", 2, steps)
         for p in catalog:
             bus.execute(CreateProduct(
@@ -159,6 +178,24 @@ def seed_demo(hansa: Hansa, *, products: int = 200, seed: int = 7,
     return SeedReport(products=len(catalog), variants=sum(len(p.variants) for p in catalog),
                       locations=len(LOCATIONS), channels=len(CHANNELS),
                       suppliers=len(SUPPLIERS), stock_units=units)
+
+
+def _shipping_network(bus: MessageBus, uow: UnitOfWork, location_ids: dict[str, str],
+                      supplier_ids: dict[str, str]) -> None:
+    """The generated carriers, and the locations that ship as fulfilment nodes (cut-off 16:00;
+    the Dallas drop-ship centre ships for Memphis Supply within its radius)."""
+    for carrier in generate.carriers():
+        bus.execute(DefineCarrier(doc=carrier_to_doc(carrier)), uow)
+    for code, _name, _kind, lat, lon, country, _postal, radius in LOCATIONS:
+        if code not in NODES:
+            continue
+        kind, capabilities, priority = NODES[code]
+        dropship = kind == "dropship"
+        bus.execute(ConfigureNode(
+            location_id=location_ids[code], code=code, kind=kind, lat=lat, lon=lon,
+            country=country, capabilities=capabilities, priority=priority,
+            supplier_id=supplier_ids["MEMPHIS-SUPPLY"] if dropship else None,
+            radius_km=float(radius) if dropship else 0.0), uow)
 
 
 def _receive_stock(bus: object, uow: object, catalog: list[DemoProduct],

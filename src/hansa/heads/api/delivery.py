@@ -37,7 +37,8 @@ def install(hansa: Hansa) -> None:
         hansa.bus.on_commit(promises.listener)
 
 
-def _promises(hansa: Any) -> Promises:
+def promises_of(hansa: Any) -> Promises:
+    """The promise cache `install` put in place."""
     found: Promises = hansa.extras["promises"]
     return found
 
@@ -55,7 +56,7 @@ def product_promise(hansa: HansaDep, conn: ReadConn, channel: ChannelDep, handle
     product = catalog.product_by_handle(conn, handle)
     if not product.active or not in_assortment(channel, product.id, product.category):
         raise NotFound(f"no product {handle!r} in {channel.key}", code="product_not_found")
-    promises = _promises(hansa)
+    promises = promises_of(hansa)
     zone, _ = promises.zone(postal_code, country)
     found = promises.lookup(conn, [v.sku for v in product.variants], postal_code, country,
                             hansa.clock.now())
