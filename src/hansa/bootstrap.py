@@ -45,6 +45,7 @@ from hansa.inventory import handlers as inventory
 from hansa.inventory import messages as inventory_msg
 from hansa.kernel.clock import Clock, SystemClock
 from hansa.logistics import handlers as logistics
+from hansa.logistics import intake as logistics_intake
 from hansa.logistics import messages as logistics_msg
 from hansa.logistics import return_messages as return_msg
 from hansa.logistics import returns
@@ -241,6 +242,11 @@ def register_exceptions(bus: MessageBus, engine: Engine, *, helpdesk: Helpdesk |
                         ) -> dict[str, MessageTransport]:
     """Logistics tracking, support (tickets, messages, credit) and the exceptions path."""
     bus.register(logistics_msg.TrackShipment, logistics.track_shipment)
+    bus.register(logistics_msg.StopTracking, logistics.stop_tracking)
+    bus.subscribe(fulfillment_msg.ShipmentCreated, "logistics.track_created_shipment",
+                  logistics_intake.on_shipment_created)
+    bus.subscribe(fulfillment_msg.ShipmentCancelled, "logistics.stop_cancelled_shipment",
+                  logistics_intake.on_shipment_cancelled)
     bus.register(logistics_msg.RecordScan, logistics.record_scan)
     bus.register(logistics_msg.RecordScans, logistics.record_scans)
     bus.register(logistics_msg.SetExceptionPolicy, logistics.set_exception_policy)

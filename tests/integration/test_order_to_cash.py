@@ -5,9 +5,12 @@ and compensation when the capture is refused."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from pypdf import PdfReader
+from sqlalchemy.engine import Connection
 from tests.e2e.merchant import ADDRESS, make_merchant
 from tests.integration.o2c_helpers import Inbox, configure_network, free_port, shop_app, smtp
 
@@ -17,8 +20,13 @@ from hansa.bus.store import outbox
 from hansa.config import Settings
 from hansa.fulfillment import queries as fulfillment
 from hansa.fulfillment.messages import NotifyShipments
+from hansa.fulfillment.promises import Promises
 from hansa.inventory import queries as inventory
 from hansa.kernel.clock import VirtualClock
+from hansa.kernel.errors import NotFound
+from hansa.logistics import health
+from hansa.logistics import queries as logistics
+from hansa.logistics.model import lane_of
 from hansa.orders import queries as orders
 from hansa.orders.messages import HoldOrder, PlaceOrder
 from hansa.orders.model import Address
@@ -184,3 +192,72 @@ def test_a_mail_server_that_is_down_does_not_undo_a_shipped_order_and_mail_can_f
     finally:
         later.close()
     assert len(inbox.messages) == 2
+
+
+def test_shipped_parcels_are_tracked_for_late_scans_and_cancelled_ones_are_not(
+        shop_app: Hansa, smtp: tuple[Inbox, int], clock: VirtualClock) -> None:
+    app = shop_app
+    channel_id, _ = _shop(app)
+    shipped = _place(app, channel_id)
+    held = _place(app, channel_id, key="o2c-test-0002")
+    app.bus.execute(HoldOrder(order_id=held, reason="fraud review"))  # its capture is refused
+
+    app.worker.run_until_idle()
+
+    with app.db.read() as conn:
+        order = orders.order(conn, shipped)
+        made = fulfillment.shipments(conn, shipped)
+        tracked = [logistics.shipment(conn, s["id"]) for s in made]
+        cancelled = [s["id"] for s in fulfillment.shipments(conn, held)]
+    unit = {ln["sku"]: ln["unit_price"] for ln in order["lines"]}
+    assert [(t["carrier"], t["customer"], t["origin_location_id"], t["value_minor"])
+            for t in tracked] == [
+        ("parcelco", "ada@example.com", s["location_id"],
+         sum(unit[ln["sku"]] * ln["quantity"] for ln in s["lines"])) for s in made]
+    assert all(t["lane"].endswith(">US-100") for t in tracked)
+
+    clock.advance(timedelta(days=3))  # no carrier ever scans these parcels
+    app.worker.run_until_idle()
+
+    with app.db.read() as conn:
+        late = {i["shipment_id"] for i in logistics.incidents(conn)}
+        stopped = [_tracked_or_none(conn, s) for s in cancelled]
+    assert late == {s["id"] for s in made}  # the shipped ones are late: the path acts
+    assert all(s is None or s["stopped_at"] is not None for s in stopped)
+
+
+def _tracked_or_none(conn: Connection, shipment_id: str) -> dict[str, Any] | None:
+    try:
+        return logistics.shipment(conn, shipment_id)
+    except NotFound:
+        return None
+
+
+def test_sourcing_avoids_a_carrier_lane_whose_breaker_is_open(
+        shop_app: Hansa, smtp: tuple[Inbox, int], clock: VirtualClock) -> None:
+    app = shop_app
+    channel_id, codes = _shop(app)
+    lane = lane_of(codes["NY-MFC"], "US", ADDRESS["postal_code"])
+    with app.bus.uow() as uow:  # a day of missed scans on PARCELCO out of the NY centre
+        for _ in range(20):
+            health.record_outcome(uow.conn, "parcelco", lane, True, clock.now())
+        uow.commit()
+
+    order_id = _place(app, channel_id)
+    app.worker.run_until_idle()
+
+    assert _run(app).status == "completed"
+    with app.db.read() as conn:
+        shipments = fulfillment.shipments(conn, order_id)
+        promise = Promises().lookup(conn, ["TEE-M"], ADDRESS["postal_code"], "US", clock.now())
+    routes = {(codes_of(codes, s["location_id"]), s["carrier"]) for s in shipments}
+    assert ("NY-MFC", "PARCELCO") not in routes
+    fastest = promise["TEE-M"].fastest
+    assert fastest is not None and (fastest.node, fastest.carrier) != ("NY-MFC", "PARCELCO")
+
+    clock.advance(timedelta(hours=7))  # past the lane's cool-down: half-open, usable again
+    with app.db.read() as conn:
+        again = Promises().lookup(conn, ["TEE-M"], ADDRESS["postal_code"], "US", clock.now())
+    assert again["TEE-M"].fastest is not None
+    assert (again["TEE-M"].fastest.node, again["TEE-M"].fastest.carrier) == ("NY-MFC",
+                                                                              "PARCELCO")

@@ -83,8 +83,9 @@ def allocate_order(cmd: m.AllocateOrder, uow: UnitOfWork, *,
         raise InvalidData("nothing in the order ships from stock", code="nothing_to_ship")
     lines = queries.lines_for(uow.conn, wanted)
     address = order["shipping_address"]
-    nodes = queries.nodes(uow.conn)
     carriers = shipping.carriers(uow.conn)
+    nodes = queries.open_nodes(uow.conn, queries.nodes(uow.conn), [c.code for c in carriers],
+                               address["country"], address["postal_code"], uow.now())
     skus = sorted({ln.sku for ln in lines} | {c for ln in lines for c, _ in ln.components})
     atp = queries.atp(uow.conn, skus, {n.id for n in nodes}, own_reference=cmd.order_id)
     request = Request(cmd.order_id, tuple(lines),

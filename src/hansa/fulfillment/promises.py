@@ -18,7 +18,8 @@ from hansa.shipping import queries as shipping
 
 STOCK_CHANGED = "hansa.inventory.stock_changed.v1"
 NETWORK_CHANGED = ("hansa.fulfillment.node_configured.v1", "hansa.shipping.carrier_defined.v1",
-                   "hansa.inventory.location_created.v1")
+                   "hansa.inventory.location_created.v1",
+                   "hansa.logistics.carrier_lane_tripped.v1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +67,18 @@ class Promises:
                 missing.append(sku)
         if missing:
             self.misses += len(missing)
-            out.update(self._compute(conn, missing, zone, position, country, now,
+            out.update(self._compute(conn, missing, zone, position, country, postal_code, now,
                                      self._generation, self._epoch))
         return out
 
     def _compute(self, conn: Connection, skus: list[str], zone: str, position: Position,
-                 country: str, now: datetime, generation: int, epoch: int
+                 country: str, postal_code: str, now: datetime, generation: int, epoch: int
                  ) -> dict[str, Promise]:
-        nodes = queries.nodes(conn)
         carriers = shipping.carriers(conn)
+        # Tripped carrier lanes are keyed by postal prefix, the cache by zone: a zone takes
+        # the lanes of the postal code that filled it (zones are far smaller than prefixes).
+        nodes = queries.open_nodes(conn, queries.nodes(conn), [c.code for c in carriers],
+                                   country, postal_code, now)
         lines = queries.lines_for(conn, [(sku, 1) for sku in skus])
         wanted = sorted({ln.sku for ln in lines} | {c for ln in lines for c, _ in ln.components})
         atp = queries.atp(conn, wanted, {n.id for n in nodes})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +14,8 @@ from hansa.fulfillment import store
 from hansa.fulfillment.model import Line, Node, NodeKind
 from hansa.inventory import queries as inventory
 from hansa.kernel.geo import Position
+from hansa.logistics import queries as logistics
+from hansa.logistics.model import lane_of
 from hansa.shipping.model import Item
 
 
@@ -34,6 +38,27 @@ def has_nodes(conn: Connection) -> bool:
 
 def nodes(conn: Connection) -> list[Node]:
     return [node_from_doc(doc) for doc in store.node_docs(conn)]
+
+
+def open_nodes(conn: Connection, nodes: list[Node], carrier_codes: list[str], country: str,
+               postal_code: str, now: datetime) -> list[Node]:
+    """The nodes as sourcing may use them for this destination now: a carrier whose lane from
+    a node is tripped (carrier health, ADR 0013) is taken off that node's carriers, and a node
+    left with none is left out."""
+    closed = logistics.closed_carrier_lanes(conn, now)
+    if not closed:
+        return nodes
+    usable = []
+    for node in nodes:
+        lane = lane_of(node.id, country, postal_code)
+        blocked = {c for c in carrier_codes if (c.lower(), lane) in closed}
+        if not blocked:
+            usable.append(node)
+            continue
+        allowed = (node.carriers or frozenset(carrier_codes)) - blocked
+        if allowed:
+            usable.append(dataclasses.replace(node, carriers=frozenset(allowed)))
+    return usable
 
 
 def atp(conn: Connection, skus: list[str], node_ids: set[str],

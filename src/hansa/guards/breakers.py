@@ -111,5 +111,13 @@ def log_verdict(conn: Connection, verdict: Verdict, subject_key: str, at: dateti
         "reason": verdict.reason, "details": details, "at": at})
 
 
+def open_with_prefix(conn: Connection, prefix: str, now: datetime) -> list[Breaker]:
+    """Breakers named `prefix...` that block now (open, cool-down running, not dry-run)."""
+    query = sa.select(breakers).where(breakers.c.name.startswith(prefix, autoescape=True),
+                                      breakers.c.state != BreakerState.CLOSED.value)
+    found = [_view(r) for r in conn.execute(query)]
+    return [b for b in found if b.current_state(now) is BreakerState.OPEN and not b.dry_run]
+
+
 def all_breakers(conn: Connection) -> list[Breaker]:
     return [_view(r) for r in conn.execute(sa.select(breakers).order_by(breakers.c.name))]

@@ -68,6 +68,16 @@ def track_shipment(cmd: m.TrackShipment, uow: UnitOfWork) -> str:
     return cmd.shipment_id
 
 
+def stop_tracking(cmd: m.StopTracking, uow: UnitOfWork) -> bool:
+    """Stop expecting scans of a shipment; False when it is unknown or already stopped."""
+    row = store.shipment(uow.conn, cmd.shipment_id, lock=True)
+    if row is None or row.stopped_at is not None:
+        return False
+    store.update_shipment(uow.conn, row.id, stopped_at=uow.now(), expected_by=None)
+    uow.record(m.TrackingStopped(shipment_id=row.id, reason=cmd.reason[:200]))
+    return True
+
+
 def _owner(candidates: list[Any], scan: Scan) -> str | None:
     """Codes are recycled: the newest shipment registered before (or just after) the scan."""
     for row in candidates:
@@ -185,6 +195,8 @@ def on_expected_scan_due(event: m.ExpectedScanDue, uow: UnitOfWork) -> None:
     """The timer of a scan fired: if no newer scan came, open an incident (once)."""
     row = store.shipment(uow.conn, event.shipment_id, lock=True)
     if row is None or row.seq != event.seq or TrackingStatus(row.status).final:
+        return
+    if row.stopped_at is not None:
         return
     live = store.live_incident(uow.conn, row.id)
     if live is not None and live.status in ("open", "released"):

@@ -46,6 +46,15 @@ def record_outcome(conn: Connection, carrier: str, lane: str, troubled: bool,
     return verdict
 
 
+def closed_lanes(conn: Connection, now: datetime) -> set[tuple[str, str]]:
+    """Every (carrier, lane) whose breaker is open now: one query for the whole network."""
+    closed = set()
+    for breaker in breakers.open_with_prefix(conn, "carrier:", now):
+        _, carrier, lane = breaker.name.split(":", 2)
+        closed.add((carrier, lane))
+    return closed
+
+
 def lane_available(conn: Connection, carrier: str, lane: str, now: datetime) -> bool:
     """May the sourcing optimiser route over this carrier and lane now?"""
     return breakers.gate(conn, breaker_name(carrier, lane), now).allowed

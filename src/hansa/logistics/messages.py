@@ -99,6 +99,14 @@ class ReleaseReship(Command):
     idempotency_key: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class StopTracking(Command):
+    """The shipment will not travel (cancelled before hand-over): no more expected scans."""
+
+    shipment_id: str
+    reason: str
+
+
 # events -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ShipmentTracked(Event):
@@ -107,6 +115,16 @@ class ShipmentTracked(Event):
     carrier: str
     tracking_code: str
     lane: str
+
+    def subject(self) -> str:
+        return self.shipment_id
+
+
+@dataclass(frozen=True)
+class TrackingStopped(Event):
+    context = "logistics"
+    shipment_id: str
+    reason: str
 
     def subject(self) -> str:
         return self.shipment_id

@@ -46,5 +46,10 @@ def carrier_lane_available(conn: Connection, carrier: str, lane: str, now: datet
     return health.lane_available(conn, carrier.lower(), lane, now)
 
 
+def closed_carrier_lanes(conn: Connection, now: datetime) -> set[tuple[str, str]]:
+    """(carrier, lane) pairs sourcing must avoid now; carriers in lower case."""
+    return health.closed_lanes(conn, now)
+
+
 def scan_count(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(store.scans)).scalar_one())

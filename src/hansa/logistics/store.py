@@ -49,6 +49,7 @@ shipments = sa.Table(
     sa.Column("seq", sa.Integer(), nullable=False),  # newer scans applied so far
     sa.Column("expected_by", UtcDateTime()),
     sa.Column("delivered_at", UtcDateTime()),
+    sa.Column("stopped_at", UtcDateTime()),  # tracking stopped: the shipment never left
     sa.Index("ix_logistics_shipments_code", "carrier", "tracking_code", "registered_at"),
 )
 
@@ -87,7 +88,7 @@ gap_stats = sa.Table(
 incidents = sa.Table(
     "logistics_incidents",
     metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("id", sa.String(80), primary_key=True),  # inc-<shipment id (64)>-<scan seq>
     sa.Column("shipment_id", sa.String(64), nullable=False, index=True),
     sa.Column("status", sa.String(12), nullable=False),  # open, recovered, released, resolved
     sa.Column("expected_by", UtcDateTime(), nullable=False),

@@ -414,7 +414,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('carrier', 'service', 'lane', 'status', name=op.f('pk_logistics_gap_stats'))
     )
     op.create_table('logistics_incidents',
-    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('id', sa.String(length=80), nullable=False),
     sa.Column('shipment_id', sa.String(length=64), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('expected_by', hansa.db.metadata.UtcDateTime(), nullable=False),
@@ -527,6 +527,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('expected_by', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.Column('delivered_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('stopped_at', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_shipments'))
     )
     with op.batch_alter_table('logistics_shipments', schema=None) as batch_op:
