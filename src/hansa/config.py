@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     tracking_ups_secret: str = Field(
         default="", description="credential header UPS tracking pushes must carry"
     )
+    tracking_ups_poll_url: str = Field(
+        default="", description="base URL of a UPS Track API to poll; empty: no polling")
+    tracking_ups_poll_token: str = Field(default="", description="bearer token for that API")
+    tracking_poll_limit: int = Field(
+        default=200, ge=1, description="parcels asked about per polling round")
     smtp_host: str = Field(
         default="", description="SMTP server for every email; empty: order emails are recorded "
         "as failed and customer messages stay in the database"

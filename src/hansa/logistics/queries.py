@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from hansa.kernel.errors import NotFound
 from hansa.logistics import health, store
+from hansa.logistics.model import TrackingStatus
 
 
 def shipment(conn: Connection, shipment_id: str) -> dict[str, Any]:
@@ -49,6 +50,22 @@ def carrier_lane_available(conn: Connection, carrier: str, lane: str, now: datet
 def closed_carrier_lanes(conn: Connection, now: datetime) -> set[tuple[str, str]]:
     """(carrier, lane) pairs sourcing must avoid now; carriers in lower case."""
     return health.closed_lanes(conn, now)
+
+
+def codes_to_poll(conn: Connection, carrier: str, limit: int) -> list[str]:
+    """Tracking codes of the carrier's parcels still on their way (not final, not stopped),
+    the ones whose next scan is due soonest first."""
+    sh = store.shipments
+    final = [s.value for s in TrackingStatus if s.final]
+    rows = conn.execute(
+        sa.select(sh.c.tracking_code, sa.func.min(sh.c.expected_by).label("due"))
+        .where(sh.c.carrier == carrier.strip().lower(), sh.c.stopped_at.is_(None),
+               sh.c.status.not_in(final))
+        .group_by(sh.c.tracking_code)
+        .order_by(sa.func.min(sh.c.expected_by).is_(None), sa.func.min(sh.c.expected_by),
+                  sh.c.tracking_code)
+        .limit(limit))
+    return [r.tracking_code for r in rows]
 
 
 def scan_count(conn: Connection) -> int:

@@ -7,34 +7,19 @@ provider's retry of a delivered message answers 200 with only duplicates.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from hansa.adapters.tracking.base import TrackingUpdate
+from hansa.adapters.tracking.recording import record_updates
 from hansa.adapters.tracking.registry import ADAPTERS
 from hansa.bootstrap import Hansa
 from hansa.heads.api.deps import HansaDep
 from hansa.kernel.errors import InvalidData, NotFound
-from hansa.logistics.messages import RecordScans
-from hansa.logistics.model import order_key
 
 router = APIRouter(prefix="/webhooks/tracking", tags=["tracking"])
-
-
-def record_updates(hansa: Hansa, provider: str, updates: list[TrackingUpdate]) -> Counter[str]:
-    """Record every scan of every parcel (one unit of work per parcel)."""
-    outcomes: Counter[str] = Counter()
-    for update in updates:
-        with hansa.bus.uow() as uow:
-            outcomes.update(uow.execute(RecordScans(
-                provider=provider, carrier=update.carrier, tracking_code=update.tracking_code,
-                scans=sorted(update.scans, key=order_key))))
-            uow.commit()
-    return outcomes
 
 
 def secret_of(hansa: Hansa, provider: str) -> str:
@@ -56,6 +41,6 @@ async def receive_tracking_webhook(provider: str, request: Request,
     except orjson.JSONDecodeError:
         raise InvalidData("the body is not JSON", code="invalid_json") from None
     updates = adapter.parse(payload)
-    outcomes = await run_in_threadpool(record_updates, hansa, provider, updates)
+    outcomes = await run_in_threadpool(record_updates, hansa.bus, provider, updates)
     return {"provider": provider, "parcels": len(updates),
             "scans": sum(outcomes.values()), "outcomes": dict(sorted(outcomes.items()))}

@@ -142,3 +142,35 @@ def credit_command(customer: str, currency: str = "USD", db: DbOption = None) ->
     with _hansa(db) as hansa, hansa.db.read() as conn:
         balance = queries.credit_balance(conn, customer, currency.upper())
     console.print(f"{customer.lower()}: {balance.format()}", highlight=False)
+
+
+@logistics_app.command("poll")
+def poll_command(every: Annotated[float | None, typer.Option(
+                     help="poll again every this many seconds until stopped")] = None,
+                 db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Ask the UPS tracking API (HANSA_TRACKING_UPS_POLL_URL) about parcels on their way."""
+    import time
+
+    from hansa.adapters.tracking.poller import UpsPoller, poll_once
+
+    with _hansa(db) as hansa:
+        settings = hansa.settings
+        if not settings.tracking_ups_poll_url:
+            console.print("[red]no tracking API to poll: set HANSA_TRACKING_UPS_POLL_URL[/]")
+            raise typer.Exit(2)
+        poller = UpsPoller(settings.tracking_ups_poll_url, settings.tracking_ups_poll_token)
+        while True:
+            with console.status("polling parcels on their way ..."):
+                report = poll_once(hansa.bus, poller, limit=settings.tracking_poll_limit)
+            if as_json:
+                typer.echo(json.dumps(report.as_dict()))
+            else:
+                outcomes = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
+                console.print(f"polled {report.polled} parcels: {outcomes or 'no new scans'}; "
+                              f"unknown to the carrier {report.unknown}; "
+                              f"errors {len(report.errors)}", highlight=False)
+                for error in report.errors[:10]:
+                    console.print(f"  [yellow]{error}[/]", highlight=False)
+            if every is None:
+                return
+            time.sleep(every)
