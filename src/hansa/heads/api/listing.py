@@ -4,7 +4,8 @@ Two parts, cached per channel and API process (ADR 0005):
 - the static part (products, variants, channel prices) is rebuilt when a catalog, pricing or
   channel event is committed, when a promotion window opens or closes, or after `max_age`;
 - availability is re-read (one grouped query) when stock has moved, at most once per
-  `stock_lag` seconds, and after `max_age`.
+  `stock_lag` seconds: only the SKUs the change feed says moved, or all of them when it
+  cannot say and after `max_age`.
 A page whose parts are both fresh is served from memory without touching the database.
 """
 
@@ -174,10 +175,25 @@ class Listing:
             self.builds += 1
         if not self._stock_fresh(entry.stock, now):
             assert entry.static is not None
-            version = self.feed.stock_version
-            atp = inventory.atp_totals(conn, entry.static.stocked_skus)
-            entry.stock = _Stock(version, now, atp, self._next_serial())
+            version = self.feed.stock_version  # read before the query, like the static part
+            entry.stock = _Stock(version, now, self._atp(conn, entry.static, entry.stock, now),
+                                 self._next_serial())
             entry.pages = {}
+
+    def _atp(self, conn: Connection, static: _Static, old: _Stock | None,
+             now: float) -> dict[str, int]:
+        """Availability of the channel's SKUs: only those that moved since `old` when the feed
+        knows which did and `old` is younger than `max_age`, else all of them."""
+        moved = None
+        if old is not None and now - old.taken_at < self.max_age:
+            moved = self.feed.moved_since(old.version)
+        if moved is None:
+            return inventory.atp_totals(conn, static.stocked_skus)
+        atp = dict(old.atp) if old is not None else {}
+        wanted = [sku for sku in moved if sku in atp]
+        if wanted:
+            atp.update(inventory.atp_totals(conn, wanted))
+        return atp
 
     def page(self, channel: Channel, limit: int, offset: int) -> bytes:
         """The JSON body of one page, refreshing what is stale first."""
