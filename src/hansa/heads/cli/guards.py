@@ -2,47 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from hansa.heads.cli.common import ActorOption, DbOption, booted, console, operator
 
 guards_app = typer.Typer(help="Guards: circuit breakers, kill switches, quarantine.",
                          no_args_is_help=True)
-console = Console()
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="database URL [default: $HANSA_DB or sqlite:///./hansa.db]")]
-ActorOption = Annotated[str, typer.Option("--actor", help="who decides (for the audit trail)")]
-
-
-def _me() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
-
-
-@contextmanager
-def _hansa(db: str | None) -> Iterator[Any]:
-    """A booted Hansa; Hansa errors print their message and exit 1."""
-    from hansa.bootstrap import bootstrap
-    from hansa.config import Settings
-    from hansa.kernel.errors import HansaError
-
-    hansa = bootstrap(Settings(db=db) if db else Settings())
-    try:
-        yield hansa
-    except HansaError as exc:
-        console.print(f"[red]{exc.message}[/] ({exc.code})")
-        raise typer.Exit(1) from None
-    finally:
-        hansa.close()
 
 
 def _when(moment: Any) -> str:
@@ -50,7 +21,7 @@ def _when(moment: Any) -> str:
 
 
 def _execute(db: str | None, make: Callable[[], Any]) -> Any:
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         return hansa.bus.execute(make())
 
 
@@ -60,7 +31,7 @@ def breakers_command(db: DbOption = None) -> None:
     from hansa.guards import queries
 
     table = Table("name", "state", "reason", "opened at", "trips", "dry-run")
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         now = hansa.clock.now()
         for b in queries.breakers(conn):
             table.add_row(b.name, b.current_state(now).value, b.reason, _when(b.opened_at),
@@ -73,7 +44,7 @@ def reset_command(name: str, db: DbOption = None, actor: ActorOption = "") -> No
     """Close a breaker by hand."""
     from hansa.guards.messages import ResetBreaker
 
-    closed = _execute(db, lambda: ResetBreaker(name=name, actor=actor or _me()))
+    closed = _execute(db, lambda: ResetBreaker(name=name, actor=actor or operator()))
     console.print(f"breaker {name} {'closed' if closed else 'was already closed'}")
 
 
@@ -84,7 +55,7 @@ def kill_command(scope: Annotated[str, typer.Argument(help="global, path:<name>,
     """Engage a kill switch: everything it covers stops before anything is applied."""
     from hansa.guards.messages import EngageKillSwitch
 
-    _execute(db, lambda: EngageKillSwitch(scope=scope, reason=reason, actor=actor or _me()))
+    _execute(db, lambda: EngageKillSwitch(scope=scope, reason=reason, actor=actor or operator()))
     console.print(f"kill switch {scope} engaged")
 
 
@@ -93,7 +64,7 @@ def release_command(scope: str, db: DbOption = None, actor: ActorOption = "") ->
     """Release a kill switch."""
     from hansa.guards.messages import ReleaseKillSwitch
 
-    _execute(db, lambda: ReleaseKillSwitch(scope=scope, actor=actor or _me()))
+    _execute(db, lambda: ReleaseKillSwitch(scope=scope, actor=actor or operator()))
     console.print(f"kill switch {scope} released")
 
 
@@ -103,7 +74,7 @@ def switches_command(db: DbOption = None) -> None:
     from hansa.guards import queries
 
     table = Table("scope", "engaged", "reason", "by", "changed at")
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         for s in queries.kill_switches(conn):
             table.add_row(s.scope, "ENGAGED" if s.engaged else "released", s.reason, s.actor,
                           _when(s.changed_at))
@@ -120,7 +91,7 @@ def quarantine_command(db: DbOption = None,
 
     table = Table("id", "source", "subject", "field", "value", "last good", "reason", "status",
                   "at")
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         for q in queries.quarantined(conn, status=None if status == "all" else status,
                                      limit=limit):
             table.add_row(q.id, q.source, q.subject_key, q.field, json.dumps(q.value),
@@ -133,7 +104,7 @@ def approve_command(quarantine_id: str, db: DbOption = None, actor: ActorOption 
     """Apply a quarantined input as received."""
     from hansa.guards.messages import ApproveQuarantined
 
-    _execute(db, lambda: ApproveQuarantined(quarantine_id=quarantine_id, actor=actor or _me()))
+    _execute(db, lambda: ApproveQuarantined(quarantine_id=quarantine_id, actor=actor or operator()))
     console.print(f"approved and applied {quarantine_id}")
 
 
@@ -142,5 +113,5 @@ def reject_command(quarantine_id: str, db: DbOption = None, actor: ActorOption =
     """Discard a quarantined input; the last good value stays."""
     from hansa.guards.messages import RejectQuarantined
 
-    _execute(db, lambda: RejectQuarantined(quarantine_id=quarantine_id, actor=actor or _me()))
+    _execute(db, lambda: RejectQuarantined(quarantine_id=quarantine_id, actor=actor or operator()))
     console.print(f"rejected {quarantine_id}")

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from hansa.heads.cli.common import DbOption, JsonOption, booted, console
 
 logistics_app = typer.Typer(help="Carrier tracking, late-parcel incidents, returns and credit.",
                             no_args_is_help=True)
-console = Console()
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="database URL [default: $HANSA_DB or sqlite:///./hansa.db]")]
-JsonOption = Annotated[bool, typer.Option("--json", help="print JSON for machines")]
-
-
-@contextmanager
-def _hansa(db: str | None) -> Iterator[Any]:
-    from hansa.bootstrap import bootstrap
-    from hansa.config import Settings
-    from hansa.kernel.errors import HansaError
-
-    hansa = bootstrap(Settings(db=db) if db else Settings())
-    try:
-        yield hansa
-    except HansaError as exc:
-        console.print(f"[red]{exc.message}[/] ({exc.code})", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        hansa.close()
 
 
 def _lines(specs: list[str]) -> list[tuple[str, int]]:
@@ -52,7 +31,7 @@ def shipment_command(shipment_id: str, db: DbOption = None, as_json: JsonOption 
     """A tracked shipment with its scans, oldest first."""
     from hansa.logistics import queries
 
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         found = queries.shipment(conn, shipment_id)
     if as_json:
         console.print_json(json.dumps(found, default=str))
@@ -73,7 +52,7 @@ def incidents_command(status: Annotated[str | None, typer.Option()] = None,
     """Late-parcel incidents and what the exceptions path did about them."""
     from hansa.logistics import queries
 
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         found = queries.incidents(conn, status=status)
     if as_json:
         console.print_json(json.dumps(found, default=str))
@@ -91,7 +70,7 @@ def lane_command(carrier: str, lane: str, db: DbOption = None) -> None:
     """Is a carrier lane open to the sourcing optimiser (its breaker closed)?"""
     from hansa.logistics import queries
 
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         available = queries.carrier_lane_available(conn, carrier, lane, hansa.clock.now())
     console.print(f"{carrier} {lane}: {'available' if available else '[red]avoid[/]'}")
 
@@ -107,7 +86,7 @@ def return_command(shipment_id: str,
     """Request a return (RMA) under the server's rules; prints its id and label reference."""
     from hansa.logistics.return_messages import RequestReturn
 
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         made = hansa.bus.execute(RequestReturn(shipment_id=shipment_id, lines=_lines(lines),
                                                condition=condition, channel=channel,
                                                resolution=resolution, reason=reason))
@@ -125,7 +104,7 @@ def receive_command(rma_id: str, location_id: str,
 
     inspected = ([(s, q, "restock") for s, q in _lines(restock or [])]
                  + [(s, q, "write_off") for s, q in _lines(write_off or [])])
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         done = hansa.bus.execute(ReceiveReturn(rma_id=rma_id, location_id=location_id,
                                                inspected=inspected))
         hansa.worker.run_until_idle()
@@ -139,7 +118,7 @@ def credit_command(customer: str, currency: str = "USD", db: DbOption = None) ->
     """A customer's store-credit balance."""
     from hansa.support import queries
 
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         balance = queries.credit_balance(conn, customer, currency.upper())
     console.print(f"{customer.lower()}: {balance.format()}", highlight=False)
 
@@ -153,7 +132,7 @@ def poll_command(every: Annotated[float | None, typer.Option(
 
     from hansa.adapters.tracking.poller import UpsPoller, poll_once
 
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         settings = hansa.settings
         if not settings.tracking_ups_poll_url:
             console.print("[red]no tracking API to poll: set HANSA_TRACKING_UPS_POLL_URL[/]")

@@ -4,37 +4,16 @@ and resume or cancel a run."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from hansa.heads.cli.common import DbOption, booted, console
+
 paths_app = typer.Typer(help="Automation paths and merchant flows.", no_args_is_help=True)
-console = Console()
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="database URL [default: $HANSA_DB or sqlite:///./hansa.db]")]
-
-
-@contextmanager
-def _hansa(db: str | None) -> Iterator[Any]:
-    """A booted Hansa; Hansa errors print their message (and CEL position) and exit 1."""
-    from hansa.bootstrap import bootstrap
-    from hansa.config import Settings
-    from hansa.kernel.errors import HansaError
-
-    hansa = bootstrap(Settings(db=db) if db else Settings())
-    try:
-        yield hansa
-    except HansaError as exc:
-        console.print(f"[red]{exc.message}[/] ({exc.code})", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        hansa.close()
 
 
 @paths_app.command("list")
@@ -44,7 +23,7 @@ def list_command(db: DbOption = None) -> None:
     from hansa.automation.flow_paths import trigger_label
 
     table = Table("name", "kind", "trigger", "enabled", "version")
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         stored = {row.name: row for row in flow_store.load_flows(conn)}
         for path in hansa.engine.paths:
             if path.name not in stored:
@@ -62,7 +41,7 @@ def add_command(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     from hansa.automation.flow_messages import CreateFlow
 
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         created = hansa.bus.execute(CreateFlow(definition=file.read_text(), format=fmt))
     console.print(f"flow {created['name']} v{created['version']} created "
                   f"({'enabled' if created['enabled'] else 'disabled'}); webhook secret: "
@@ -74,7 +53,7 @@ def enable_command(name: str, db: DbOption = None) -> None:
     """Enable a flow (takes effect on the next event, in every process)."""
     from hansa.automation.flow_messages import EnableFlow
 
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         hansa.bus.execute(EnableFlow(name=name))
     console.print(f"flow {name} enabled")
 
@@ -84,7 +63,7 @@ def disable_command(name: str, db: DbOption = None) -> None:
     """Disable a flow (takes effect on the next event, in every process)."""
     from hansa.automation.flow_messages import DisableFlow
 
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         hansa.bus.execute(DisableFlow(name=name))
     console.print(f"flow {name} disabled")
 
@@ -98,7 +77,7 @@ def dry_run_command(name: str, event: Annotated[str, typer.Option(
     except json.JSONDecodeError as exc:
         console.print(f"[red]--event is not JSON: {exc}[/]")
         raise typer.Exit(2) from None
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         assert hansa.flows is not None
         result = hansa.flows.dry_run(name, payload)
     console.print(f"condition: {result['condition']}  fires: {result['fires']}")
@@ -121,7 +100,7 @@ def history_command(path: Annotated[str | None, typer.Option("--path")] = None,
     """Recent runs, newest first (with --json: each run with its steps)."""
     from hansa.automation import queries
 
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         runs = queries.runs(conn, path=path, status=status, limit=limit)
         if as_json:
             from hansa.heads.api.views import as_json as plain
@@ -143,7 +122,7 @@ def resume_command(run_id: str, db: DbOption = None) -> None:
     """Go on with a blocked run from the step that was blocked (run the worker to act)."""
     from hansa.automation.messages import ResumeRun
 
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         hansa.bus.execute(ResumeRun(run_id=run_id, actor="cli"))
     console.print(f"run {run_id} resumed")
 
@@ -155,6 +134,6 @@ def cancel_command(run_id: str,
     """Stop an unfinished run; its completed steps are compensated (run the worker to act)."""
     from hansa.automation.messages import CancelRun
 
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         hansa.bus.execute(CancelRun(run_id=run_id, reason=reason, actor="cli"))
     console.print(f"run {run_id} cancelled; compensations are queued")

@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hansa.heads.cli.guards import ActorOption, DbOption, _hansa, _me
+from hansa.heads.cli.common import ActorOption, DbOption, booted, console, operator
 
 suppliers_app = typer.Typer(help="Supplier integration: imports, audit, quarantine.",
                             no_args_is_help=True)
-console = Console()
 
 SUFFIXES = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json", ".x12": "x12",
             ".edi": "x12", ".edifact": "edifact"}
@@ -49,7 +47,7 @@ def import_command(
 
     kind = _format_of(file, fmt)
     size = file.stat().st_size
-    with _hansa(db) as hansa, Progress(
+    with booted(db) as hansa, Progress(
         TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(),
         console=console, disable=as_json,
     ) as progress:
@@ -95,7 +93,7 @@ def audit_command(
     ranked by what to lift to Level 3 first."""
     from hansa.suppliers.audit import audit
 
-    with _hansa(db) as hansa, hansa.db.read() as conn:
+    with booted(db) as hansa, hansa.db.read() as conn:
         feeds = audit(conn, hansa.clock.now(), supplier_code=supplier)
     if as_json:
         typer.echo(json.dumps([f.as_dict() for f in feeds]))
@@ -121,7 +119,7 @@ def quarantine_command(
 
     if action == "list":
         table = Table("quarantine id", "supplier", "feed", "received", "reason")
-        with _hansa(db) as hansa, hansa.db.read() as conn:
+        with booted(db) as hansa, hansa.db.read() as conn:
             for d in documents(conn, status="quarantined", limit=200):
                 table.add_row(d["quarantine_id"] or "", d["supplier_code"],
                               f"{d['format']}/{d['doc_type']}",
@@ -131,8 +129,8 @@ def quarantine_command(
     if action not in ("approve", "reject") or not quarantine_id:
         raise typer.BadParameter("use: quarantine list | approve ID | reject ID")
     command = ApproveQuarantined if action == "approve" else RejectQuarantined
-    with _hansa(db) as hansa:
-        hansa.bus.execute(command(quarantine_id=quarantine_id, actor=actor or _me()))
+    with booted(db) as hansa:
+        hansa.bus.execute(command(quarantine_id=quarantine_id, actor=actor or operator()))
     console.print(f"{action}d {quarantine_id}")
 
 
@@ -160,7 +158,7 @@ def inbox_command(
     done, held = folder / "done", folder / "quarantined"
     done.mkdir(exist_ok=True)
     held.mkdir(exist_ok=True)
-    with _hansa(db) as hansa:
+    with booted(db) as hansa:
         while True:
             files = sorted((p for p in folder.iterdir() if p.is_file()
                             and not p.name.startswith(".")),
