@@ -104,6 +104,24 @@ def _reserve_sku(uow: UnitOfWork, cmd: m.ReserveStock, sku: str, quantity: int,
                    sku=sku)
 
 
+def _hold(uow: UnitOfWork, reference: str, allocations: list[Allocation],
+          expires_at: datetime | None) -> None:
+    """The reservation rows of allocations already posted to the ledger, and the event."""
+    now = uow.now()
+    uow.conn.execute(store.reservations.insert(), [
+        {"id": new_id(), "reference": reference, "sku": a.sku, "location_id": a.location_id,
+         "quantity": a.quantity, "status": "active", "expires_at": expires_at,
+         "created_at": now}
+        for a in allocations
+    ])
+    uow.record(m.StockReserved(
+        reference=reference,
+        allocations=[{"sku": a.sku, "location_id": a.location_id, "quantity": a.quantity}
+                     for a in allocations],
+        expires_at=expires_at.isoformat() if expires_at else None,
+    ))
+
+
 def reserve_stock(cmd: m.ReserveStock, uow: UnitOfWork) -> list[Allocation]:
     if not cmd.lines:  # else the reservations insert below gets no rows: an IntegrityError
         raise InvalidData("a reservation needs at least one line", code="empty_reservation")
@@ -114,19 +132,7 @@ def reserve_stock(cmd: m.ReserveStock, uow: UnitOfWork) -> list[Allocation]:
     allocations: list[Allocation] = []
     for sku, quantity in sorted(merge_lines(cmd.lines).items()):
         allocations.extend(_reserve_sku(uow, cmd, sku, quantity, positions, destination))
-    now = uow.now()
-    uow.conn.execute(store.reservations.insert(), [
-        {"id": new_id(), "reference": cmd.reference, "sku": a.sku, "location_id": a.location_id,
-         "quantity": a.quantity, "status": "active", "expires_at": cmd.expires_at,
-         "created_at": now}
-        for a in allocations
-    ])
-    uow.record(m.StockReserved(
-        reference=cmd.reference,
-        allocations=[{"sku": a.sku, "location_id": a.location_id, "quantity": a.quantity}
-                     for a in allocations],
-        expires_at=cmd.expires_at.isoformat() if cmd.expires_at else None,
-    ))
+    _hold(uow, cmd.reference, allocations, cmd.expires_at)
     if cmd.expires_at is not None:
         uow.record(m.ReservationExpiryDue(reference=cmd.reference), deliver_at=cmd.expires_at)
     return allocations
@@ -257,17 +263,5 @@ def reserve_at(cmd: m.ReserveAt, uow: UnitOfWork) -> list[Allocation]:
                            code="location_not_found")
         _post(uow, allocation.sku, allocation.location_id, EntryKind.RESERVATION,
               allocation.quantity, cmd.reference)
-    now = uow.now()
-    uow.conn.execute(store.reservations.insert(), [
-        {"id": new_id(), "reference": cmd.reference, "sku": a.sku, "location_id": a.location_id,
-         "quantity": a.quantity, "status": "active", "expires_at": cmd.expires_at,
-         "created_at": now}
-        for a in allocations
-    ])
-    uow.record(m.StockReserved(
-        reference=cmd.reference,
-        allocations=[{"sku": a.sku, "location_id": a.location_id, "quantity": a.quantity}
-                     for a in allocations],
-        expires_at=cmd.expires_at.isoformat() if cmd.expires_at else None,
-    ))
+    _hold(uow, cmd.reference, allocations, cmd.expires_at)
     return allocations
