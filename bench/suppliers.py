@@ -176,6 +176,8 @@ def propagation(hansa: Hansa, changes: int) -> dict[str, Any]:
         product = next(p for p in catalog.products(conn) if p.category == "apparel"
                        and p.inventory_model.value == "mts")
     sku = product.variants[0].sku
+    for channel in channels:  # warm read models, as a serving process has them
+        models.listing.products(channel)
     samples = []
     for n in range(changes):
         quantity = 100 + n
