@@ -33,6 +33,8 @@ class UnitOfWork:
         self._stack: ExitStack | None = None
         self._conn: Connection | None = None
         self._pending: list[tuple[Event, datetime | None]] = []
+        self._flushed: list[Envelope] = []  # already in the outbox (uncommitted), data dropped
+        self._marks: list[int] = []  # events recorded before each open savepoint
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
         self.envelopes: list[Envelope] = []
@@ -74,18 +76,53 @@ class UnitOfWork:
             raise UnexpectedState("this unit of work has no bus to execute commands with")
         return self.bus.execute(command, uow=self)
 
+    def flush(self) -> None:
+        """Write the events recorded so far to the outbox now, in this transaction.
+
+        For long units of work (a 100,000-row supplier file applied all or nothing): their
+        events no longer wait in memory for the commit. Commit listeners get these as
+        envelopes without data (type and subject only), so they must treat missing data as
+        "something changed, I cannot say what". Inside a savepoint it writes only when every
+        pending event was recorded inside it (else a rollback of the savepoint would take
+        events of the enclosing scope with it): otherwise it waits, keeping the order.
+        """
+        if not self._pending:
+            return
+        if self._marks and self._marks[-1] > len(self._flushed):
+            return
+        for envelope in outbox.append(self.conn, self._pending, self.clock.now()):
+            self._flushed.append(Envelope(type=envelope.type, data={}, time=envelope.time,
+                                          id=envelope.id, subject=envelope.subject))
+        self._pending = []
+
+    def _recorded(self) -> int:
+        return len(self._flushed) + len(self._pending)
+
+    def _forget_after(self, mark: int) -> None:
+        """Drop what was recorded after the first `mark` events (a savepoint rolled back; the
+        outbox rows flushed since went with it)."""
+        flushed = len(self._flushed)
+        if mark <= flushed:
+            del self._flushed[mark:]
+            self._pending = []
+        else:
+            del self._pending[mark - flushed:]
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Undo the block's writes and recorded events if it raises; the transaction goes on."""
-        mark = len(self._pending)
+        mark = self._recorded()
         nested = self.conn.begin_nested()
+        self._marks.append(mark)
         try:
             yield
         except BaseException:
             if nested.is_active:
                 nested.rollback()
-            del self._pending[mark:]
+            self._forget_after(mark)
             raise
+        finally:
+            self._marks.pop()
         nested.commit()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -93,13 +130,15 @@ class UnitOfWork:
 
     def commit(self) -> None:
         now = self.clock.now()
-        self.envelopes = outbox.append(self.conn, self._pending, now)
+        self.envelopes = self._flushed + outbox.append(self.conn, self._pending, now)
         self._pending = []
+        self._flushed = []
         self.conn.commit()
         self.committed = True
 
     def rollback(self) -> None:
         self._pending = []
+        self._flushed = []
         self.conn.rollback()
 
     def collected(self) -> Iterator[Event]:

@@ -113,6 +113,10 @@ class Promises:
         """For `bus.on_commit`: stock moved -> that SKU's promises go; network -> all go."""
         for envelope in envelopes:
             if envelope.type == STOCK_CHANGED:
-                self.invalidate_sku(str(envelope.data.get("sku")))
+                sku = envelope.data.get("sku")
+                if sku is None:  # an envelope flushed without its data: which SKU is unknown
+                    self.clear()
+                else:
+                    self.invalidate_sku(str(sku))
             elif envelope.type in NETWORK_CHANGED:
                 self.clear()

@@ -129,6 +129,7 @@ def apply_records(uow: UnitOfWork, supplier: Supplier, records: Iterable[ItemRec
                    force, guards, ApplyResult())
     for chunk in _chunks(records):
         _apply_chunk(ctx, chunk)
+        uow.flush()  # the chunk's events go to the outbox now: memory stays flat in file size
     return ctx.result
 
 
