@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.engine import Connection
 from hansa.catalog import queries as catalog
 from hansa.fulfillment import store
 from hansa.fulfillment.model import Line, Node, NodeKind
+from hansa.fulfillment.promise import Promise
 from hansa.inventory import queries as inventory
 from hansa.kernel.geo import Position
 from hansa.shipping.model import Item
@@ -93,3 +95,22 @@ def label_pdf(conn: Connection, shipment_id: str) -> tuple[bytes, str] | None:
     row = conn.execute(sa.select(store.labels.c.pdf, store.labels.c.zpl)
                        .where(store.labels.c.shipment_id == shipment_id)).first()
     return None if row is None else (bytes(row.pdf), str(row.zpl))
+
+
+def quote(conn: Connection, sku: str, postal_code: str, country: str, now: datetime,
+          extra: dict[str, int] | None = None) -> Promise:
+    """The delivery promise for one unit of `sku` to a postal code at `now`; `extra` adds units
+    at node ids (what the promise will be once a transfer has landed)."""
+    from hansa.fulfillment.destinations import destination
+    from hansa.fulfillment.promise import promise
+    from hansa.shipping import queries as shipping
+
+    all_nodes = nodes(conn)
+    [line] = lines_for(conn, [(sku, 1)])
+    wanted = sorted({sku} | {c for c, _ in line.components})
+    stock = atp(conn, wanted, {n.id for n in all_nodes})
+    for node_id, units in (extra or {}).items():
+        per = stock.setdefault(node_id, {})
+        per[sku] = per.get(sku, 0) + units
+    return promise(line, destination(postal_code, country), country.upper(), all_nodes,
+                   shipping.carriers(conn), stock, now)
