@@ -149,7 +149,7 @@ def plan(inputs: dict[str, Any], tuning: Tuning) -> Decision:
     for index, (loc_id, units) in enumerate(transfers):
         steps.append(StepSpec(f"transfer-{index}", DispatchTransfer(
             sku=sku, from_location_id=loc_id, to_location_id=target, quantity=units,
-            transfer_id=_transfer_id(spike_id, index))))
+            transfer_id=_transfer_id(spike_id, index), expected_at=arrives)))
     if not steps:
         return Decision.skip(*reasons, "nothing to order and nothing to move")
     steps.append(StepSpec("publish-promise", d.PublishZonePromise(

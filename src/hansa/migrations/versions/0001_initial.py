@@ -479,6 +479,7 @@ def upgrade() -> None:
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('dispatched_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('expected_at', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_transfers'))
     )

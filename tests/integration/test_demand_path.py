@@ -1,0 +1,160 @@
+"""The storm scenario end to end on both dialects: a significant add-to-cart spike in one postal
+area under a storm alert raises the open PO (a PO change out, acknowledged), dispatches a
+transfer to the micro-fulfilment centre near the spike, and once the stock lands the zone's
+promise turns same-day. The same spike on too few counts, and noise, do nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.integration.demand_helpers import (
+    PO,
+    QUIET_ZIP,
+    SKU,
+    START,
+    STORM_ALERT,
+    STORM_ZIP,
+    THIN_ZIP,
+    World,
+    build,
+    carts,
+    history,
+    supplier_acks,
+)
+
+from hansa.automation import queries as runs
+from hansa.bootstrap import Hansa
+from hansa.demand import queries as demand
+from hansa.demand.messages import IngestSignals
+from hansa.fulfillment.promises import Promises
+from hansa.guards.messages import EngageKillSwitch
+from hansa.inventory import queries as inventory
+from hansa.inventory.messages import ReceiveTransfer
+from hansa.kernel.clock import VirtualClock
+from hansa.suppliers.purchase_orders import purchase_order
+
+SPIKE_AT = START + timedelta(days=14, hours=15)  # Monday 15:00, the day the storm is forecast
+
+
+def _world(hansa: Hansa, clock: VirtualClock) -> World:
+    world = build(hansa, clock)
+    history(world, {STORM_ZIP: 4, QUIET_ZIP: 4})
+    hansa.bus.execute(IngestSignals(signals=({"kind": "weather_alert", "alert": STORM_ALERT},),
+                                    source="nws"))
+    return world
+
+
+def _burst(world: World, zip_code: str, per_hour: list[int]) -> dict[str, object]:
+    """Hourly add-to-cart counts for the last len(per_hour) hours, the last hour half gone."""
+    world.clock.set(SPIKE_AT + timedelta(minutes=30))
+    batch = [carts(zip_code, SPIKE_AT - timedelta(hours=len(per_hour) - 1 - i), n)
+             for i, n in enumerate(per_hour)]
+    result: dict[str, object] = world.app.bus.execute(
+        IngestSignals(signals=tuple(batch), source="pixel")).as_dict()
+    world.app.worker.run_until_idle()
+    return result
+
+
+def _runs(hansa: Hansa) -> list[runs.RunRecord]:
+    with hansa.db.read() as conn:
+        return [runs.run(conn, r.id) for r in runs.runs(conn, path="demand-replenishment")]
+
+
+def _promise(hansa: Hansa, clock: VirtualClock) -> dict[str, object]:
+    with hansa.db.read() as conn:
+        found = Promises().lookup(conn, [SKU], STORM_ZIP, "US", clock.now())[SKU]
+    assert found.fastest is not None
+    return found.fastest.as_dict()
+
+
+def test_storm_spike_raises_the_po_moves_stock_and_makes_the_zone_same_day(
+        hansa: Hansa, clock: VirtualClock) -> None:
+    world = _world(hansa, clock)
+    before = _promise(hansa, clock)
+    outcome = _burst(world, STORM_ZIP, [8, 8, 4])  # 20 carts where 10 were expected
+
+    assert len(outcome["spikes_fired"]) == 1  # type: ignore[arg-type]
+    with hansa.db.read() as conn:
+        [spike] = demand.spikes(conn)
+        po = purchase_order(conn, PO)
+        transfers = inventory.transfers_in_transit(conn, SKU)
+    assert spike["postal_code"] == STORM_ZIP and spike["status"] == "open"
+    assert spike["verdict"]["observed"] == 20 and spike["verdict"]["p_value"] < 0.01
+    assert [e["event"] for e in spike["evidence"] if e["type"] == "weather_alert"] == [
+        "Winter Storm Warning"]
+    [run] = _runs(hansa)
+    assert run.status == "completed", (run.status, run.error, run.reasons)
+    assert [s.name for s in run.steps] == ["raise-po", "transfer-0", "publish-promise"]
+    assert po["revision"] == 1 and po["status"] == "sent"
+    assert "BCH*04*SA*PO-5001" in po["document"]  # an X12 860 went out
+    [(sku, raised, cost, _)] = po["lines"]
+    assert sku == SKU and raised > 48 and (raised - 48) % 12 == 0 and cost == 900
+    [transfer] = transfers
+    assert transfer["to_location_id"] == world.locations["NY-MFC"]
+    assert transfer["from_location_id"] == world.locations["TN-DC"]
+    assert 2 <= transfer["quantity"] <= 120
+
+    assert supplier_acks(world, PO) == "applied"
+    with hansa.db.read() as conn:
+        assert purchase_order(conn, PO)["status"] == "acknowledged"
+
+    during = _promise(hansa, clock)  # in transit: the honest date, counting the ETA
+    published = run.steps[-1].result
+    assert published["after_transfer"]["fastest"]["from"] == "NY-MFC"
+    assert published["now"]["fastest"] == during
+    clock.advance(timedelta(hours=20))
+    hansa.bus.execute(ReceiveTransfer(transfer_id=transfer["id"]))
+    after = _promise(hansa, clock)
+    assert before["from"] == "TN-DC" and before["days"] >= 2
+    assert during["from"] == "NY-MFC" and during["inbound"] is True
+    assert 0 < during["days"] < before["days"]
+    assert after["from"] == "NY-MFC" and after["days"] == 0 and after["level"] == "same_day"
+    assert after["inbound"] is False
+
+
+def test_the_same_ratio_on_too_few_counts_does_nothing(hansa: Hansa, clock: VirtualClock
+                                                       ) -> None:
+    world = build(hansa, clock)
+    history(world, {THIN_ZIP: 1, QUIET_ZIP: 4})
+    outcome = _burst(world, THIN_ZIP, [2, 2, 1])  # x2 the baseline, but 5 carts vs 2.5
+    assert outcome["spikes_fired"] == []
+    assert _runs(hansa) == []
+    with hansa.db.read() as conn:
+        assert purchase_order(conn, PO)["revision"] == 0
+        assert inventory.transfers_in_transit(conn, SKU) == []
+
+
+def test_noise_around_the_baseline_does_nothing(hansa: Hansa, clock: VirtualClock) -> None:
+    world = _world(hansa, clock)
+    outcome = _burst(world, STORM_ZIP, [5, 4, 2])  # 11 carts where 10 were expected
+    assert outcome["spikes_fired"] == []
+    assert _runs(hansa) == []
+    with hansa.db.read() as conn:
+        assert purchase_order(conn, PO)["revision"] == 0
+
+
+def test_a_spike_fires_once_and_rearms_after_it_falls_back(hansa: Hansa, clock: VirtualClock
+                                                           ) -> None:
+    world = _world(hansa, clock)
+    _burst(world, STORM_ZIP, [8, 8, 4])
+    clock.set(SPIKE_AT + timedelta(minutes=45))  # still spiking: no second spike
+    again = hansa.bus.execute(IngestSignals(signals=(carts(STORM_ZIP, clock.now(), 3),)))
+    assert again.fired == []
+    clock.set(SPIKE_AT + timedelta(hours=4, minutes=30))  # back to normal: closes, re-arms
+    calm = hansa.bus.execute(IngestSignals(signals=(carts(STORM_ZIP, clock.now(), 2),)))
+    assert len(calm.closed) == 1
+    with hansa.db.read() as conn:
+        assert [s["status"] for s in demand.spikes(conn)] == ["closed"]
+    assert len(_runs(hansa)) == 1
+
+
+def test_the_kill_switch_blocks_the_path(hansa: Hansa, clock: VirtualClock) -> None:
+    world = _world(hansa, clock)
+    hansa.bus.execute(EngageKillSwitch(scope="path:demand-replenishment", reason="storm drill",
+                                       actor="ops"))
+    _burst(world, STORM_ZIP, [8, 8, 4])
+    [run] = _runs(hansa)
+    assert run.status == "blocked"
+    with hansa.db.read() as conn:
+        assert purchase_order(conn, PO)["revision"] == 0
+        assert inventory.transfers_in_transit(conn, SKU) == []
