@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from tests.integration.o2c_helpers import configure_network
@@ -36,17 +37,9 @@ PO = "PO-5001"
 START = datetime.fromisoformat("2026-03-02T00:00:00+00:00")  # a Monday
 HISTORY_DAYS = 14
 # An NWS alert as api.weather.gov publishes it (trimmed): a polygon over Brooklyn and Queens.
-STORM_ALERT: dict[str, Any] = {
-    "type": "Feature", "id": "https://api.weather.gov/alerts/urn:oid:2.49.0.1.840.0.storm1",
-    "geometry": {"type": "Polygon", "coordinates": [[
-        [-74.05, 40.57], [-73.80, 40.57], [-73.80, 40.76], [-74.05, 40.76], [-74.05, 40.57]]]},
-    "properties": {
-        "id": "urn:oid:2.49.0.1.840.0.storm1", "event": "Winter Storm Warning",
-        "severity": "Severe", "certainty": "Likely", "urgency": "Expected",
-        "headline": "Winter Storm Warning issued for Kings and Queens",
-        "onset": "2026-03-16T12:00:00+00:00", "expires": "2026-03-17T18:00:00+00:00",
-        "geocode": {"SAME": ["036047", "036081"], "UGC": ["NYZ075", "NYZ178"]},
-        "affectedZones": ["https://api.weather.gov/zones/forecast/NYZ075"]}}
+STORM_ALERT: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "demand" / "nws_storm_alert.json")
+    .read_text())
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from hypothesis import given
@@ -57,7 +58,7 @@ def test_edges_alternate_fire_close_fire(windows: list[tuple[int, float]]) -> No
             is_open = False
         if step:
             steps.append(step)
-    assert all(a != b for a, b in zip(steps, steps[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(steps))
     assert not steps or steps[0] == "fire"
 
 

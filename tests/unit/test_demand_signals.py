@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from tests.integration.demand_helpers import STORM_ALERT
 
 from hansa.demand.baseline import fit, method_for
 from hansa.demand.model import SignalKind, window_buckets
@@ -14,6 +16,9 @@ from hansa.demand.signals import parse_alert, parse_signal
 from hansa.kernel.errors import InvalidData
 from hansa.kernel.geo import us_zip_position, zone_of
 
+STORM_ALERT: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[1] / "fixtures" / "demand" / "nws_storm_alert.json")
+    .read_text())
 NOW = datetime.fromisoformat("2026-03-16T15:30:00+00:00")
 
 
