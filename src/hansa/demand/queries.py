@@ -161,3 +161,39 @@ def po_actions(conn: Connection, spike_id: str) -> list[dict[str, Any]]:
 def signal_count(conn: Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(store.signals)).scalar_one())
 
+
+
+def plan_for(conn: Connection, sku: str, *, service_level: float = 0.95, review_hours: int = 24,
+             cart_to_order: float = 0.35) -> dict[str, Any]:
+    """The replenishment numbers for one SKU over the network: forecast, error, supplier terms,
+    reorder point, order-up-to level, position and what would be ordered now."""
+    from hansa.demand.replenishment import Forecast, Supply, levels, order_quantity
+    from hansa.inventory import queries as inventory
+    from hansa.suppliers import queries as suppliers
+
+    sku = sku.strip().upper()
+    kind, factor = "sale", 1.0
+    by_zone = item_baselines(conn, sku, "sale")
+    if not by_zone:
+        kind, factor = "add_to_cart", cart_to_order
+        by_zone = item_baselines(conn, sku, "add_to_cart")
+    mu = sum(b.mean_per_hour for b in by_zone.values()) * factor
+    sigma = float(np.sqrt(sum(b.sigma ** 2 for b in by_zone.values()))) * factor
+    sources = suppliers.sourcing_for(conn, sku)
+    source = sources[0] if sources else None
+    supply = Supply(int(source["lead_time_hours"]), int(source["moq"]),
+                    int(source["case_pack"])) if source else Supply(72)
+    lv = levels(Forecast(mu, sigma), supply, review_hours, service_level)
+    on_hand = sum(inventory.atp_by_location(conn, sku).values())
+    on_order = sum(int(q) for po in suppliers.open_purchase_orders(conn, sku)
+                   for s, q, *_ in po["lines"] if s == sku)
+    position = on_hand + on_order
+    return {"sku": sku, "forecast_from": kind, "zones": len(by_zone),
+            "methods": sorted({b.method for b in by_zone.values()}),
+            "mean_per_hour": round(mu, 4), "sigma_per_hour": round(sigma, 4),
+            "supplier": source["supplier_code"] if source else None,
+            "lead_time_hours": supply.lead_time_hours, "moq": supply.moq,
+            "case_pack": supply.case_pack, "review_hours": review_hours,
+            "service_level": service_level, **lv.as_dict(), "available": on_hand,
+            "on_order": on_order, "position": position,
+            "order_now": order_quantity(position, lv, supply)}
