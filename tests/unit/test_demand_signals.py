@@ -76,7 +76,8 @@ def test_baseline_methods_by_history() -> None:
     assert method_for(np.ones(48)) == "mean"
     assert method_for(np.r_[np.zeros(80), np.ones(20)]) == "croston"
     assert method_for(np.ones(100)) == "seasonal-day"
-    assert method_for(np.ones(400)) == "seasonal-week"
+    assert method_for(np.ones(400)) == "seasonal-day"
+    assert method_for(np.ones(8 * 168)) == "seasonal-week"
 
 
 def test_a_seasonal_baseline_follows_the_hour_of_day() -> None:
@@ -84,6 +85,6 @@ def test_a_seasonal_baseline_follows_the_hour_of_day() -> None:
     day = np.array([1.0] * 12 + [5.0] * 12)
     fitted = fit({"a": np.tile(day, 14), "b": np.ones(30)}, end)
     a = fitted["a"]
-    assert a.method == "seasonal-week" and a.sigma == pytest.approx(0.0, abs=1e-6)
+    assert a.method == "seasonal-day" and a.sigma == pytest.approx(0.0, abs=1e-6)
     assert a.expected(end) == pytest.approx(1.0) and a.expected(end.replace(hour=15)) == 5.0
     assert fitted["b"].method == "mean" and fitted["b"].mean_per_hour == 1.0

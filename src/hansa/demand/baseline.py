@@ -6,7 +6,7 @@ Method per series (the choice is recorded with the baseline):
 - `croston`: intermittent series (more than half of the hours without an event):
   statsforecast CrostonOptimized, a flat rate per hour.
 - `seasonal-week` / `seasonal-day`: dense series: statsforecast SeasonalWindowAverage over the
-  same hour of the week (two weeks or more of history) or of the day (three days or more).
+  same hour of the week (eight weeks or more of history) or of the day (three days or more).
 The forecast for the next 168 hours is stored by hour of the week, so one fit serves every
 window until the next fit. The forecast error (`sigma`, per hour) is the standard deviation of
 history minus the fitted profile. Holidays are not modelled (a holiday looks like a spike).
@@ -26,6 +26,10 @@ from hansa.demand.model import HOURS_PER_WEEK, hour_of_week
 MIN_HOURS = 24
 MIN_MODEL_HOURS = 72
 INTERMITTENT_ZERO_SHARE = 0.5
+# The same hour of the week needs many weeks before its average is steadier than the same hour
+# of the day over all days: with 4 weeks, each weekly slot averages 4 values (measured in
+# bench/demand.py: 3x the false alarms of the daily profile), so weekly needs 8 weeks.
+WEEKLY_MIN_WEEKS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +55,7 @@ def method_for(y: np.ndarray) -> str:
         return "mean"
     if float(np.mean(y == 0)) > INTERMITTENT_ZERO_SHARE:
         return "croston"
-    return "seasonal-week" if n >= 2 * HOURS_PER_WEEK else "seasonal-day"
+    return "seasonal-week" if n >= WEEKLY_MIN_WEEKS * HOURS_PER_WEEK else "seasonal-day"
 
 
 def _by_hour_of_week(values: np.ndarray, first: datetime) -> list[float]:
