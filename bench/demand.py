@@ -26,9 +26,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hansa.demand.baseline import fit  # noqa: E402
-from hansa.demand.detector import SpikeRule, evaluate, transition  # noqa: E402
-from hansa.demand.replenishment import (  # noqa: E402
+from hansa.demand.baseline import fit
+from hansa.demand.detector import SpikeRule, evaluate, transition
+from hansa.demand.replenishment import (
     Forecast,
     Supply,
     levels,
@@ -110,7 +110,7 @@ def simulate(policy: str, series: list[Series], sales: np.ndarray, carts: np.nda
     by_sku = [[i for i, s in enumerate(series) if s.sku == k] for k in range(skus)]
     daily = sales[:, :history].reshape(len(series), -1, 24).sum(axis=2)
     tally = Tally()
-    for k, rows in enumerate(by_sku):
+    for rows in by_sku:
         mu = float(sales[rows, :history].sum(axis=0).mean())
         sigma = float(sales[rows, :history].sum(axis=0).std(ddof=1))
         rule = min_max_from_history(list(daily[rows].sum(axis=0).astype(float)), supply,
@@ -264,13 +264,14 @@ def fit_time(n: int, seed: int) -> dict[str, Any]:
 def real_system(signals: int, repeats: int, db_url: str | None) -> dict[str, Any]:
     """Signals/s through IngestSignals (batches of 1,000, SQLite file or PostgreSQL), and the
     latency from the batch that crosses the threshold to the PO change recorded."""
+    from tests.integration.demand_helpers import PO, QUIET_ZIP, STORM_ZIP, build, carts, history
+    from tests.integration.demand_helpers import START as T0
+
     from hansa.bootstrap import bootstrap
     from hansa.config import Settings
     from hansa.demand.messages import IngestSignals
     from hansa.kernel.clock import VirtualClock
     from hansa.suppliers.purchase_orders import purchase_order
-    from tests.integration.demand_helpers import PO, QUIET_ZIP, START as T0, STORM_ZIP
-    from tests.integration.demand_helpers import build, carts, history
 
     zips = ["10001", "11201", "38118", "60601", "94103", "30301", "98101", "02108"]
     latencies, rates = [], []
