@@ -31,6 +31,7 @@ from hansa.demand.detector import SpikeRule, evaluate, transition
 from hansa.demand.replenishment import (
     Forecast,
     Supply,
+    economic_order_quantity,
     levels,
     min_max_from_history,
     order_quantity,
@@ -115,7 +116,8 @@ def simulate(policy: str, series: list[Series], sales: np.ndarray, carts: np.nda
         sigma = float(sales[rows, :history].sum(axis=0).std(ddof=1))
         rule = min_max_from_history(list(daily[rows].sum(axis=0).astype(float)), supply,
                                     unit_cost=unit_cost)
-        base = levels(Forecast(mu, sigma), supply, 24, 0.95)
+        lot = economic_order_quantity(mu, ORDER_COST, unit_cost)
+        base = levels(Forecast(mu, sigma), supply, 24, 0.95, lot)
         stock = rule.high if policy == "weekly-min-max" else base.order_up_to
         pipeline: list[tuple[int, int]] = []  # (arrival hour, units)
         uplift_until, uplift = -1, 1.0
@@ -142,15 +144,20 @@ def simulate(policy: str, series: list[Series], sales: np.ndarray, carts: np.nda
             if h > uplift_until:
                 uplift = 1.0
             mu_now = mu * (1 + (uplift - 1) / len(rows))
-            lv = base if uplift == 1.0 else levels(Forecast(mu_now, sigma), supply, 24, 0.95)
+            lv = base if uplift == 1.0 else levels(Forecast(mu_now, sigma), supply, 24, 0.95,
+                                                   lot)
             if h in fires and policy == "demand-sensing" and \
                     position < mu_now * supply.lead_time_hours:
                 # at the lifted rate the stock runs out before a normal order lands: pull in
-                q = round_order(lv.order_up_to - position, supply)
-                pipeline.append((h + supply.lead_time_hours // 2, q))
-                tally.expedite += q * unit_cost * EXPEDITE_PREMIUM
-                tally.expedited_orders += 1
-                continue
+                # only the shortfall (the lead time's lifted demand and its safety stock), at
+                # a premium; the normal (s, S) order below follows as usual
+                short = lv.reorder_point - position
+                q = round_order(short, supply)
+                if q:
+                    pipeline.append((h + supply.lead_time_hours // 2, q))
+                    tally.expedite += q * unit_cost * EXPEDITE_PREMIUM
+                    tally.expedited_orders += 1
+                    position += q
             q = order_quantity(position, lv, supply)
             if q:
                 pipeline.append((h + supply.lead_time_hours, q))
@@ -297,7 +304,7 @@ def real_system(signals: int, repeats: int, db_url: str | None) -> dict[str, Any
                     rates.append(signals / (time.perf_counter() - t0))
                 clock.set(spike_at + timedelta(minutes=30))
                 burst = tuple(carts(STORM_ZIP, spike_at - timedelta(hours=2 - i), n)
-                              for i, n in enumerate([8, 8, 4]))
+                              for i, n in enumerate([9, 9, 5]))
                 t0 = time.perf_counter()
                 app.bus.execute(IngestSignals(signals=burst, source="pixel"))
                 app.worker.run_until_idle()

@@ -46,7 +46,7 @@ def test_storm_signals_through_the_api_turn_the_zone_same_day(
         clock.set(spike_at + timedelta(minutes=30))
         batch = [{"kind": "weather_alert", "alert": STORM_ALERT}] + [
             carts(STORM_ZIP, spike_at - timedelta(hours=2 - i), n)
-            for i, n in enumerate([8, 8, 4])]
+            for i, n in enumerate([9, 9, 5])]
         answer = client.post("/admin/demand/signals", headers=ADMIN,
                              json={"signals": batch, "source": "pixel"})
         assert answer.status_code == 202, answer.text

@@ -71,7 +71,7 @@ def test_storm_spike_raises_the_po_moves_stock_and_makes_the_zone_same_day(
         hansa: Hansa, clock: VirtualClock) -> None:
     world = _world(hansa, clock)
     before = _promise(hansa, clock)
-    outcome = _burst(world, STORM_ZIP, [8, 8, 4])  # 20 carts where 10 were expected
+    outcome = _burst(world, STORM_ZIP, [9, 9, 5])  # 23 carts where 10 were expected
 
     assert len(outcome["spikes_fired"]) == 1  # type: ignore[arg-type]
     with hansa.db.read() as conn:
@@ -79,7 +79,7 @@ def test_storm_spike_raises_the_po_moves_stock_and_makes_the_zone_same_day(
         po = purchase_order(conn, PO)
         transfers = inventory.transfers_in_transit(conn, SKU)
     assert spike["postal_code"] == STORM_ZIP and spike["status"] == "open"
-    assert spike["verdict"]["observed"] == 20 and spike["verdict"]["p_value"] < 0.01
+    assert spike["verdict"]["observed"] == 23 and spike["verdict"]["p_value"] < 0.01
     assert [e["event"] for e in spike["evidence"] if e["type"] == "weather_alert"] == [
         "Winter Storm Warning"]
     [run] = _runs(hansa)
@@ -136,7 +136,7 @@ def test_noise_around_the_baseline_does_nothing(hansa: Hansa, clock: VirtualCloc
 def test_a_spike_fires_once_and_rearms_after_it_falls_back(hansa: Hansa, clock: VirtualClock
                                                            ) -> None:
     world = _world(hansa, clock)
-    _burst(world, STORM_ZIP, [8, 8, 4])
+    _burst(world, STORM_ZIP, [9, 9, 5])
     clock.set(SPIKE_AT + timedelta(minutes=45))  # still spiking: no second spike
     again = hansa.bus.execute(IngestSignals(signals=(carts(STORM_ZIP, clock.now(), 3),)))
     assert again.fired == []
@@ -152,7 +152,7 @@ def test_the_kill_switch_blocks_the_path(hansa: Hansa, clock: VirtualClock) -> N
     world = _world(hansa, clock)
     hansa.bus.execute(EngageKillSwitch(scope="path:demand-replenishment", reason="storm drill",
                                        actor="ops"))
-    _burst(world, STORM_ZIP, [8, 8, 4])
+    _burst(world, STORM_ZIP, [9, 9, 5])
     [run] = _runs(hansa)
     assert run.status == "blocked"
     with hansa.db.read() as conn:

@@ -21,8 +21,14 @@ def test_the_poisson_tail_matches_scipy(k: int, mu: float) -> None:
 
 
 def test_a_big_significant_rise_is_a_spike() -> None:
-    verdict = evaluate(20, 10.0, RULE)
-    assert verdict.spiking and verdict.ratio == 2.0 and verdict.p_value < 0.01
+    verdict = evaluate(25, 10.0, RULE)
+    assert verdict.spiking and verdict.ratio == 2.5 and verdict.p_value < 0.01
+
+
+def test_significance_is_of_the_margin_not_of_any_rise() -> None:
+    verdict = evaluate(20, 10.0, RULE)  # p = 0.0035 against 10, 0.011 against 11.5
+    assert verdict.ratio == 2.0 and not verdict.spiking
+    assert poisson_upper_tail(20, 10.0) < 0.01 < verdict.p_value
 
 
 def test_the_same_ratio_on_few_counts_is_not_significant() -> None:
@@ -31,8 +37,9 @@ def test_the_same_ratio_on_few_counts_is_not_significant() -> None:
 
 
 def test_a_significant_rise_below_the_margin_is_not_a_spike() -> None:
-    verdict = evaluate(1100, 1000.0, RULE)  # +10%: p ~ 0.001, but under the 15% margin
-    assert verdict.p_value < 0.01 and not verdict.spiking
+    verdict = evaluate(1100, 1000.0, RULE)  # +10%: significant against the baseline itself,
+    assert poisson_upper_tail(1100, 1000.0) < 0.01  # but not above the 15% margin
+    assert not verdict.spiking
 
 
 def test_a_thin_baseline_is_not_judged() -> None:
@@ -63,7 +70,7 @@ def test_edges_alternate_fire_close_fire(windows: list[tuple[int, float]]) -> No
 
 
 def test_a_key_fires_once_while_it_stays_high_and_rearms_after() -> None:
-    high, calm = evaluate(20, 10.0, RULE), evaluate(10, 10.0, RULE)
+    high, calm = evaluate(25, 10.0, RULE), evaluate(10, 10.0, RULE)
     assert transition(False, high, RULE) == "fire"
     assert transition(True, high, RULE) is None
     assert transition(True, calm, RULE) == "close"

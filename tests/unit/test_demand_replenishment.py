@@ -59,7 +59,7 @@ def test_a_higher_service_level_never_lowers_the_levels(forecast: Forecast, supp
 
 def test_the_manual_min_max_is_tuned_from_history() -> None:
     rule = min_max_from_history([10.0] * 28, Supply(72, moq=1), unit_cost=10.0)
-    assert rule.low == 30  # 3 days of lead time at 10/day, no spread: no safety stock
+    assert rule.low == 100  # 3 days of lead time + a week's review at 10/day, no spread
     assert rule.high >= rule.low + 70  # at least a week of demand on top
 
 

@@ -60,16 +60,25 @@ def z_of(service_level: float) -> float:
     return NormalDist().inv_cdf(service_level)
 
 
+def economic_order_quantity(per_hour: float, order_cost: float, unit_cost: float,
+                            holding_rate_per_year: float = 0.25) -> float:
+    """Units per order that balance ordering and holding cost (Harris): sqrt(2 D K / h)."""
+    annual = per_hour * 8760
+    holding = unit_cost * holding_rate_per_year
+    return math.sqrt(2 * annual * order_cost / holding) if holding > 0 and annual > 0 else 0.0
+
+
 def levels(forecast: Forecast, supply: Supply, review_hours: int,
-           service_level: float) -> Levels:
-    """(s, S) from the forecast; see the module docstring."""
+           service_level: float, min_lot: float = 0.0) -> Levels:
+    """(s, S) from the forecast; S is at least s + `min_lot` (an EOQ, so that orders are not
+    smaller than what pays for placing them); see the module docstring."""
     z = z_of(service_level)
     lead, cover = supply.lead_time_hours, supply.lead_time_hours + max(review_hours, 0)
     mu, sigma = forecast.mean_per_hour, forecast.sigma_per_hour
     safety = z * sigma * math.sqrt(cover)
     reorder = mu * lead + z * sigma * math.sqrt(lead)
     up_to = mu * cover + safety
-    return Levels(math.ceil(reorder), max(math.ceil(up_to), math.ceil(reorder)),
+    return Levels(math.ceil(reorder), max(math.ceil(up_to), math.ceil(reorder + min_lot)),
                   math.ceil(safety))
 
 
@@ -127,9 +136,10 @@ class MinMax:
 def min_max_from_history(daily: list[float], supply: Supply, *, service_level: float = 0.95,
                          review_days: int = 7, holding_rate_per_day: float = 0.25 / 365,
                          order_cost: float = 50.0, unit_cost: float = 10.0) -> MinMax:
-    """How a competent planner tunes an ERP's min/max from daily history: min = mean demand over
-    the lead time + safety stock at the same service level; max = min + the larger of the review
-    period's demand and the economic order quantity."""
+    """How a competent planner tunes an ERP's min/max from daily history for a weekly review:
+    min = mean demand over the lead time and the review period (the stock must last until the
+    next review's order lands) + safety stock over the same span at the same service level;
+    max = min + the larger of the review period's demand and the economic order quantity."""
     if not daily:
         return MinMax(0, supply.moq)
     n = len(daily)
@@ -137,7 +147,8 @@ def min_max_from_history(daily: list[float], supply: Supply, *, service_level: f
     sd = math.sqrt(sum((d - mean) ** 2 for d in daily) / max(n - 1, 1))
     lead_days = supply.lead_time_hours / 24
     z = z_of(service_level)
-    low = mean * lead_days + z * sd * math.sqrt(lead_days + review_days)
+    span = lead_days + review_days
+    low = mean * span + z * sd * math.sqrt(span)
     annual = mean * 365
     holding = unit_cost * holding_rate_per_day * 365
     eoq = math.sqrt(2 * annual * order_cost / holding) if holding > 0 and annual > 0 else 0.0
