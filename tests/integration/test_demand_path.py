@@ -158,3 +158,45 @@ def test_the_kill_switch_blocks_the_path(hansa: Hansa, clock: VirtualClock) -> N
     with hansa.db.read() as conn:
         assert purchase_order(conn, PO)["revision"] == 0
         assert inventory.transfers_in_transit(conn, SKU) == []
+
+
+def _guarded(db_url: str, clock: VirtualClock, **settings: object) -> Hansa:
+    from hansa.bootstrap import bootstrap
+    from hansa.config import Settings
+
+    return bootstrap(Settings(db=db_url, bus="memory", listing_stock_lag_ms=0,
+                              **settings),  # type: ignore[arg-type]
+                     clock=clock, migrate=True)
+
+
+def test_the_po_value_guard_trips_and_blocks_the_run(db_url: str, clock: VirtualClock) -> None:
+    from hansa.guards import queries as guards
+
+    app = _guarded(db_url, clock, demand_po_value_per_hour=10_000)  # 100.00 USD an hour
+    try:
+        world = _world(app, clock)
+        _burst(world, STORM_ZIP, [9, 9, 5])
+        [run] = _runs(app)
+        with app.db.read() as conn:
+            po = purchase_order(conn, PO)
+            breaker = {b.name: b for b in guards.breakers(conn)}["demand:po-value"]
+            transfers = inventory.transfers_in_transit(conn, SKU)
+    finally:
+        app.close()
+    assert run.status == "blocked"
+    assert run.steps[0].result["action"] == "blocked"
+    assert "outside 0..10000" in run.steps[0].result["reason"]
+    assert breaker.state.value == "open" and po["revision"] == 0 and transfers == []
+
+
+def test_a_transfer_never_moves_more_than_the_bound(db_url: str, clock: VirtualClock) -> None:
+    app = _guarded(db_url, clock, demand_transfer_max_units=10)
+    try:
+        world = _world(app, clock)
+        _burst(world, STORM_ZIP, [9, 9, 5])
+        with app.db.read() as conn:
+            [transfer] = inventory.transfers_in_transit(conn, SKU)
+        [run] = _runs(app)
+    finally:
+        app.close()
+    assert transfer["quantity"] == 10 and run.status == "completed"
