@@ -200,3 +200,41 @@ def test_a_transfer_never_moves_more_than_the_bound(db_url: str, clock: VirtualC
     finally:
         app.close()
     assert transfer["quantity"] == 10 and run.status == "completed"
+
+
+def test_a_quiet_spike_closes_on_the_next_batch_of_any_key(hansa: Hansa, clock: VirtualClock
+                                                           ) -> None:
+    world = _world(hansa, clock)
+    _burst(world, STORM_ZIP, [9, 9, 5])
+    clock.set(SPIKE_AT + timedelta(hours=5))
+    quiet = hansa.bus.execute(IngestSignals(signals=(carts(QUIET_ZIP, clock.now(), 4),)))
+    assert len(quiet.closed) == 1 and quiet.fired == []
+
+
+def test_signals_published_on_the_bus_are_ingested(hansa: Hansa, clock: VirtualClock) -> None:
+    from hansa.demand.messages import SignalsObserved
+
+    build(hansa, clock)
+    with hansa.bus.uow() as uow:
+        uow.record(SignalsObserved(signals=[carts(STORM_ZIP, clock.now(), 2)], source="nats"))
+        uow.commit()
+    hansa.worker.run_until_idle()
+    with hansa.db.read() as conn:
+        assert demand.signal_count(conn) == 1
+
+
+def test_raising_the_po_twice_with_one_key_changes_it_once(hansa: Hansa, clock: VirtualClock
+                                                           ) -> None:
+    from hansa.demand.messages import RaisePurchaseOrder
+
+    world = _world(hansa, clock)
+    _burst(world, STORM_ZIP, [9, 9, 5])
+    with hansa.db.read() as conn:
+        [spike] = demand.spikes(conn)
+        before = purchase_order(conn, PO)
+    again = RaisePurchaseOrder(spike_id=spike["id"], sku=SKU, supplier_code="ACME-TEX",
+                               add_quantity=12, unit_cost=900, currency="USD", po_number=PO,
+                               idempotency_key=f"run:{_runs(hansa)[0].id}:0")
+    assert hansa.bus.execute(again)["again"] is True
+    with hansa.db.read() as conn:
+        assert purchase_order(conn, PO)["revision"] == before["revision"] == 1

@@ -94,6 +94,7 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule) ->
             postal.setdefault(key[:3], Counter())[(s.postal_code, s.country)] += int(s.value)
     store.add_velocity(uow.conn, counts)
     watched = {k[:3] for k in counts if SignalKind(k[2]) in DETECTED and k[0]}
+    watched |= _open_keys(uow)  # a key that went quiet must be able to close (and re-arm)
     fired, closed = detect(uow, watched, rule, postal)
     uow.record(m.SignalsIngested(count=len(batch), alerts=len(alerts), source=cmd.source))
     return Ingested(len(batch), len(alerts), fired, closed)
@@ -160,12 +161,15 @@ def _open_spike(uow: UnitOfWork, key: Key, verdict: SpikeVerdict,
     return spike_id
 
 
-def review_spikes(cmd: m.ReviewSpikes, uow: UnitOfWork, *, rule: SpikeRule) -> list[str]:
-    """Re-evaluate open spikes whose keys saw no new signal (a quiet key must re-arm too)."""
+def _open_keys(uow: UnitOfWork) -> set[Key]:
     s = store.spikes
-    keys = {(r.item, r.zone, r.kind) for r in uow.conn.execute(
+    return {(r.item, r.zone, r.kind) for r in uow.conn.execute(
         sa.select(s.c.item, s.c.zone, s.c.kind).where(s.c.status == "open"))}
-    return detect(uow, keys, rule)[1]
+
+
+def review_spikes(cmd: m.ReviewSpikes, uow: UnitOfWork, *, rule: SpikeRule) -> list[str]:
+    """Re-evaluate open spikes (every batch does this too; this is for quiet stretches)."""
+    return detect(uow, _open_keys(uow), rule)[1]
 
 
 def on_signals_observed(event: m.SignalsObserved, uow: UnitOfWork, *, rule: SpikeRule) -> None:
