@@ -40,6 +40,7 @@ bench: install
 	$(PY) bench/tracking.py
 	$(PY) bench/o2c.py
 	$(PY) bench/suppliers.py
+	$(PY) bench/demand.py
 
 ## make migration: regenerate the initial migration from the models (pre-release only)
 migration: install

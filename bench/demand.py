@@ -251,9 +251,11 @@ def fit_time(n: int, seed: int) -> dict[str, Any]:
     train_end = end - timedelta(hours=168)
     held = fit({str(i): y[i, :-168] for i in range(n)}, train_end)
     mase: dict[str, list[float]] = {}
+    forecasts = np.zeros((n, 168))
     for i in range(n):
         b = held[str(i)]
         forecast = np.array([b.expected(train_end + timedelta(hours=h)) for h in range(168)])
+        forecasts[i] = forecast
         train = y[i, :-168]
         scale = float(np.mean(np.abs(train[24:] - train[:-24])))  # seasonal naive (a day)
         if scale > 0:
@@ -264,7 +266,28 @@ def fit_time(n: int, seed: int) -> dict[str, Any]:
         methods[b.method] = methods.get(b.method, 0) + 1
     return {"series": n, "hours_each": hours, "seconds_first_call": round(first, 2),
             "seconds_warm": round(warm, 2), "methods": methods,
-            "mase_held_out_week": {m: round(statistics.median(v), 3) for m, v in mase.items()}}
+            "mase_held_out_week": {m: round(statistics.median(v), 3) for m, v in mase.items()},
+            "wrmsse_held_out_week": wrmsse(y, forecasts, zones_per_sku=5)}
+
+
+def wrmsse(y: np.ndarray, forecasts: np.ndarray, zones_per_sku: int) -> dict[str, float]:
+    """M5-style WRMSSE of the last week per level (SKU x zone, SKU = sum of its zones, total):
+    RMSSE scaled by the in-sample one-day seasonal naive, weighted by each series' units in
+    training. Series i belongs to SKU i // zones_per_sku."""
+    def level(actual: np.ndarray, fc: np.ndarray) -> float:
+        train, test = actual[:, :-168], actual[:, -168:]
+        scale = np.mean((train[:, 24:] - train[:, :-24]) ** 2, axis=1)
+        keep = scale > 0
+        rmsse = np.sqrt(np.mean((test - fc) ** 2, axis=1)[keep] / scale[keep])
+        weights = train.sum(axis=1)[keep]
+        return round(float(np.sum(rmsse * weights) / np.sum(weights)), 3)
+
+    skus = y.shape[0] // zones_per_sku
+    cut = skus * zones_per_sku
+    by_sku = y[:cut].reshape(skus, zones_per_sku, -1).sum(axis=1)
+    fc_sku = forecasts[:cut].reshape(skus, zones_per_sku, -1).sum(axis=1)
+    return {"sku_x_zone": level(y, forecasts), "sku": level(by_sku, fc_sku),
+            "total": level(y.sum(axis=0, keepdims=True), forecasts.sum(axis=0, keepdims=True))}
 
 
 # the real system --------------------------------------------------------------------------------
@@ -340,6 +363,11 @@ def markdown(result: dict[str, Any]) -> str:
              "| KPI | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
     lines += [f"| {k} | " + " | ".join(str(c["policies"][n][k]) for n in names) + " |"
               for k in c["policies"][names[0]]]
+    lines += ["", "Other seeds (lost sales units / total cost):", "",
+              "| seed | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
+    lines += [f"| {seed} | " + " | ".join(f"{r[n]['lost_sales_units']} / {r[n]['total_cost']}"
+                                          for n in names) + " |"
+              for seed, r in result["other_seeds"].items()]
     d = c["detection"]
     lines += ["", "## Detection on the labelled spikes", "",
               "| labelled | detected | missed | false alarms | delay p50 (h) | delay mean (h) |",
@@ -363,7 +391,9 @@ def markdown(result: dict[str, Any]) -> str:
               f"{f['series']} series of {f['hours_each']} hourly points: first call "
               f"{f['seconds_first_call']} s (JIT compile included), warm {f['seconds_warm']} s. "
               f"Methods: {f['methods']}. MASE on a held-out week (median per method, scaled by "
-              f"the in-sample one-day seasonal naive): {f['mase_held_out_week']}.", ""]
+              f"the in-sample one-day seasonal naive): {f['mase_held_out_week']}. "
+              f"WRMSSE per level (same week, weights = training units): "
+              f"{f['wrmsse_held_out_week']}.", ""]
     return "\n".join(lines)
 
 
@@ -380,6 +410,11 @@ def main() -> None:
         "command": " ".join(["python bench/demand.py", *sys.argv[1:]]),
         "comparison": compare(8 if quick else 40, 4 if quick else 6, 28 if quick else 56,
                               args.seed),
+        "other_seeds": {str(seed): {p: {k: v[k] for k in ("lost_sales_units", "total_cost")}
+                                    for p, v in compare(8 if quick else 40, 4 if quick else 6,
+                                                        28 if quick else 56, seed)
+                                    ["policies"].items()}
+                        for seed in (args.seed + 1, args.seed + 2)},
         "fit": fit_time(500 if quick else 10_000, args.seed),
         "system": [real_system(2_000 if quick else 20_000, 2 if quick else 5, None)]}
     if args.pg:
