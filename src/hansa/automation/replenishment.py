@@ -28,6 +28,7 @@ from hansa.demand.transfers import Source, plan_transfer
 from hansa.inventory import queries as inventory
 from hansa.inventory.messages import DispatchTransfer
 from hansa.kernel.clock import utc
+from hansa.kernel.errors import NotFound
 from hansa.kernel.geo import Position, haversine_km
 from hansa.suppliers import queries as suppliers
 
@@ -70,8 +71,10 @@ def _rates(conn: Connection, sku: str, cart_to_order: float) -> dict[str, list[f
 
 def gather(tuning: Tuning) -> Any:
     def inputs(event: d.SpikeConfirmed, conn: Connection) -> dict[str, Any]:
-        spike = demand.spike(conn, event.spike_id) or {}
-        now = spike.get("opened_at") or datetime.now().astimezone()
+        spike = demand.spike(conn, event.spike_id)
+        if spike is None:
+            raise NotFound(f"no spike {event.spike_id}", code="spike_not_found")
+        now = spike["opened_at"]
         base = {"spike_id": event.spike_id, "sku": event.item, "zone": event.zone,
                 "postal_code": event.postal_code, "country": event.country,
                 "ratio": event.ratio, "observed": event.observed, "expected": event.expected,

@@ -227,11 +227,14 @@ def raise_purchase_order(cmd: m.RaisePurchaseOrder, uow: UnitOfWork, *,
                                        guard=PO_VALUE_GUARD)
     number = cmd.po_number or cmd.new_po_number
     if not verdict.allowed:
+        breaker = breakers.ensure(uow.conn, PO_VALUE_GUARD, now)
+        verdict = dataclasses.replace(verdict, dry_run=breaker.dry_run)
         breakers.log_verdict(uow.conn, verdict, cmd.sku, now)
         breakers.trip(uow.conn, PO_VALUE_GUARD, verdict, now)
         uow.record(BreakerTripped(breaker=PO_VALUE_GUARD, reason=verdict.reason,
                                   detector=verdict.detector, dry_run=verdict.dry_run,
                                   details=verdict.details))
+    if verdict.blocks:  # a dry-run breaker records its verdict and lets the raise through
         _record_action(uow, key, cmd, number, "blocked", [], [], 0, now)
         return {"po_number": number, "action": "blocked", "reason": verdict.reason}
     sku = cmd.sku.strip().upper()
@@ -291,14 +294,16 @@ def publish_zone_promise(cmd: m.PublishZonePromise, uow: UnitOfWork) -> dict[str
         raise NotFound(f"no spike {cmd.spike_id}", code="spike_not_found")
     now = uow.now()
     sku = cmd.sku.strip().upper()
-    current = fulfillment.quote(uow.conn, sku, cmd.postal_code, cmd.country, now)
-    after = None
-    if cmd.transfer_ids and cmd.arrives_at and cmd.target_location_id:
-        arrives = utc(datetime.fromisoformat(cmd.arrives_at))
-        units = _in_transit_units(uow, sku, cmd.transfer_ids)
-        after = fulfillment.quote(uow.conn, sku, cmd.postal_code, cmd.country, arrives,
-                                  extra={cmd.target_location_id: units}).as_dict()
-    now_dict = current.as_dict()
+    now_dict, after = None, None
+    try:  # a spike located by position alone has no postal code to quote
+        now_dict = fulfillment.quote(uow.conn, sku, cmd.postal_code, cmd.country, now).as_dict()
+        if cmd.transfer_ids and cmd.arrives_at and cmd.target_location_id:
+            arrives = utc(datetime.fromisoformat(cmd.arrives_at))
+            units = _in_transit_units(uow, sku, cmd.transfer_ids)
+            after = fulfillment.quote(uow.conn, sku, cmd.postal_code, cmd.country, arrives,
+                                      extra={cmd.target_location_id: units}).as_dict()
+    except InvalidData:
+        pass
     uow.record(m.ReplenishmentPlanned(
         spike_id=cmd.spike_id, sku=sku, zone=str(spike["zone"]), postal_code=cmd.postal_code,
         po_number=cmd.po_number, po_added=cmd.po_added, transfer_ids=list(cmd.transfer_ids),

@@ -36,7 +36,7 @@ async def ingest(body: SignalBatch, hansa: HansaDep) -> Json:
     """Ingest a batch (all or nothing); the detector runs on the keys it touched."""
     result = await run_in_threadpool(hansa.bus.execute, IngestSignals(
         signals=tuple(body.signals), source=body.source))
-    return Json(result.as_dict(), status_code=202)
+    return Json(result.as_dict())
 
 
 @admin.post("/baselines/fit", operation_id="admin_fit_demand_baselines")
