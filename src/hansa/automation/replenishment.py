@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -23,7 +23,14 @@ from hansa.automation.model import Decision, Path, StepSpec
 from hansa.demand import messages as d
 from hansa.demand import queries as demand
 from hansa.demand.model import CATEGORY_PREFIX
-from hansa.demand.replenishment import Forecast, Supply, levels, order_quantity, z_of
+from hansa.demand.replenishment import (
+    Forecast,
+    Supply,
+    levels,
+    order_quantity,
+    production_slot,
+    z_of,
+)
 from hansa.demand.transfers import Source, plan_transfer
 from hansa.inventory import queries as inventory
 from hansa.inventory.messages import DispatchTransfer
@@ -134,6 +141,8 @@ def plan(inputs: dict[str, Any], tuning: Tuning) -> Decision:
         on_hand = sum(int(p["atp"]) for p in inputs["locations"])
         position = on_hand + on_order
         po_added = order_quantity(position, lv, supply)
+        if po_added and source.get("supply_model") == "mto" and source.get("schedule"):
+            po_added, lead = _production(po_added, source, supply, now, reasons)
         mine = [p for p in inputs["open_pos"] if p["supplier_code"] == source["supplier_code"]]
         reasons.append(f"position {position} (ATP {on_hand} + on order {on_order}) vs reorder "
                        f"point {lv.reorder_point}, order-up-to {lv.order_up_to} at "
@@ -164,6 +173,21 @@ def plan(inputs: dict[str, Any], tuning: Tuning) -> Decision:
     return Decision.go(steps, *reasons, **inputs, plan={
         "po_number": po_number, "po_added": po_added, "target": target,
         "transfers": [[loc, q] for loc, q in transfers], "arrives_at": arrives.isoformat()})
+
+
+def _production(quantity: int, source: dict[str, Any], supply: Supply, now: datetime,
+                reasons: list[str]) -> tuple[int, int]:
+    """A made-to-order item: what the supplier's production plan can make, and by when."""
+    schedule = [(date.fromisoformat(str(d)), int(q)) for d, q in source["schedule"]]
+    slot = production_slot(quantity, schedule, now, supply.lead_time_hours)
+    units = slot.units // supply.case_pack * supply.case_pack
+    if units < supply.moq:
+        reasons.append(f"MTO: the production plan has {slot.units} units free, under the MOQ "
+                       f"{supply.moq}: no PO change")
+        return 0, slot.ready_hours
+    reasons.append(f"MTO: {units} of {quantity} units ready in {slot.ready_hours} h from the "
+                   f"supplier's production plan")
+    return units, slot.ready_hours
 
 
 def _transfers(inputs: dict[str, Any], tuning: Tuning, lead: int, zone_mu: float,

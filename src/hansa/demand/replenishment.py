@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from statistics import NormalDist
 from typing import Protocol
 
@@ -95,6 +96,36 @@ def order_quantity(position: int, lv: Levels, supply: Supply) -> int:
     if position > lv.reorder_point:
         return 0
     return round_order(lv.order_up_to - position, supply)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """What a made-to-order item's production covers: units, ready at `ready_hours` from now."""
+
+    units: int
+    ready_hours: int
+
+
+def production_slot(quantity: int, schedule: list[tuple[date, int]], now: datetime,
+                    lead_time_hours: int) -> Slot:
+    """For a made-to-order item: the planned production by day (from the supplier's schedule)
+    decides when `quantity` can be ready. Units come from today's and later days' plans, in
+    order; the order is ready at the end of the day whose cumulative plan covers it, and never
+    sooner than the item's lead time. A schedule that cannot cover it all gives what it can, by
+    its last day. No schedule: the lead time alone."""
+    if not schedule:
+        return Slot(quantity, lead_time_hours)
+    made, ready = 0, now
+    for day, planned in sorted(schedule):
+        if day < now.date() or planned <= 0:
+            continue
+        made += planned
+        ready = datetime.combine(day + timedelta(days=1), datetime.min.time(),
+                                 tzinfo=now.tzinfo)
+        if made >= quantity:
+            break
+    hours = math.ceil((ready - now) / timedelta(hours=1))
+    return Slot(min(quantity, made), max(lead_time_hours, hours))
 
 
 class ReplenishmentPolicy(Protocol):
