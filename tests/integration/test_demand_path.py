@@ -238,3 +238,30 @@ def test_raising_the_po_twice_with_one_key_changes_it_once(hansa: Hansa, clock: 
     assert hansa.bus.execute(again)["again"] is True
     with hansa.db.read() as conn:
         assert purchase_order(conn, PO)["revision"] == before["revision"] == 1
+
+
+def test_two_batches_crossing_at_once_confirm_one_spike(hansa: Hansa, clock: VirtualClock
+                                                        ) -> None:
+    import threading
+
+    world = _world(hansa, clock)
+    clock.set(SPIKE_AT + timedelta(minutes=30))
+    batch = tuple(carts(STORM_ZIP, SPIKE_AT - timedelta(hours=2 - i), n)
+                  for i, n in enumerate([9, 9, 5]))
+    gate = threading.Barrier(2)
+    fired: list[list[str]] = []
+
+    def send() -> None:
+        gate.wait()
+        fired.append(world.app.bus.execute(IngestSignals(signals=batch)).fired)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    hansa.worker.run_until_idle()
+    with hansa.db.read() as conn:
+        assert len(demand.spikes(conn)) == 1
+    assert sorted(len(f) for f in fired) == [0, 1]
+    assert len(_runs(hansa)) == 1

@@ -130,7 +130,9 @@ def detect(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
         verdict = verdicts[key]
         step = transition(key in open_ids, verdict, rule)
         if step == "fire":
-            fired.append(_open_spike(uow, key, verdict, (postal or {}).get(key), now))
+            opened = _open_spike(uow, key, verdict, (postal or {}).get(key), now)
+            if opened is not None:
+                fired.append(opened)
         elif step == "close":
             spike_id = open_ids[key]
             uow.conn.execute(store.spikes.update().where(store.spikes.c.id == spike_id)
@@ -142,7 +144,7 @@ def detect(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
 
 
 def _open_spike(uow: UnitOfWork, key: Key, verdict: SpikeVerdict,
-                postal: Counter[tuple[str, str]] | None, now: datetime) -> str:
+                postal: Counter[tuple[str, str]] | None, now: datetime) -> str | None:
     item, zone, kind = key
     postal_code, country = postal.most_common(1)[0][0] if postal else ("", "")
     evidence: list[dict[str, Any]] = [
@@ -150,10 +152,11 @@ def _open_spike(uow: UnitOfWork, key: Key, verdict: SpikeVerdict,
     evidence += [{"type": lv.pop("kind"), **lv} for lv in
                  queries.latest_levels(uow.conn, zone, item, now - timedelta(hours=72))]
     spike_id = new_id()
-    uow.conn.execute(store.spikes.insert().values(
-        id=spike_id, item=item, zone=zone, kind=kind, postal_code=postal_code, country=country,
-        status="open", opened_at=now, closed_at=None, verdict=verdict.as_dict(),
-        evidence=evidence))
+    if not store.open_spike(uow.conn, {
+            "id": spike_id, "item": item, "zone": zone, "kind": kind, "postal_code": postal_code,
+            "country": country, "status": "open", "opened_at": now, "closed_at": None,
+            "verdict": verdict.as_dict(), "evidence": evidence}):
+        return None  # a concurrent batch confirmed it first
     uow.record(m.SpikeConfirmed(
         spike_id=spike_id, item=item, zone=zone, kind=kind, postal_code=postal_code,
         country=country, observed=verdict.observed, expected=round(verdict.expected, 4),

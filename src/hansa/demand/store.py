@@ -90,6 +90,10 @@ spikes = sa.Table(
     sa.Column("verdict", Json, nullable=False),
     sa.Column("evidence", Json, nullable=False),
     sa.Index("ix_demand_spikes_key", "item", "zone", "kind", "status"),
+    # at most one open spike per key, also when two writers cross at once (PostgreSQL)
+    sa.Index("uq_demand_spikes_open", "item", "zone", "kind", unique=True,
+             sqlite_where=sa.text("status = 'open'"),
+             postgresql_where=sa.text("status = 'open'")),
 )
 
 actions = sa.Table(
@@ -135,6 +139,13 @@ def add_velocity(conn: Connection, counts: dict[tuple[str, str, str, datetime], 
         set_={"count": velocity.c["count"] + stmt.excluded["count"],
               "value_sum": velocity.c.value_sum + stmt.excluded.value_sum})
     conn.execute(stmt, rows)
+
+
+def open_spike(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert an open spike unless its key has one already (another writer won): True if new."""
+    stmt = _insert(conn)(spikes).values(**values).on_conflict_do_nothing(
+        index_elements=["item", "zone", "kind"], index_where=sa.text("status = 'open'"))
+    return bool(conn.execute(stmt).rowcount)
 
 
 def upsert_alert(conn: Connection, alert_id: str, values: dict[str, Any],

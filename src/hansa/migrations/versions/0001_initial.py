@@ -302,6 +302,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('demand_spikes', schema=None) as batch_op:
         batch_op.create_index('ix_demand_spikes_key', ['item', 'zone', 'kind', 'status'], unique=False)
+        batch_op.create_index('uq_demand_spikes_open', ['item', 'zone', 'kind'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
     op.create_table('demand_velocity',
     sa.Column('item', sa.String(length=80), nullable=False),
@@ -1061,6 +1062,7 @@ def downgrade() -> None:
     op.drop_table('fulfillment_allocations')
     op.drop_table('demand_velocity')
     with op.batch_alter_table('demand_spikes', schema=None) as batch_op:
+        batch_op.drop_index('uq_demand_spikes_open', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
         batch_op.drop_index('ix_demand_spikes_key')
 
     op.drop_table('demand_spikes')
