@@ -41,6 +41,7 @@ bench: install
 	$(PY) bench/o2c.py
 	$(PY) bench/suppliers.py
 	$(PY) bench/automation.py
+	$(PY) bench/demand.py
 
 ## make migration: regenerate the initial migration from the models (pre-release only)
 migration: install

@@ -19,6 +19,8 @@ from hansa.adapters.webhooks import HttpxWebhookSender
 from hansa.automation import exceptions_path, flow_paths, returns_settlement
 from hansa.automation.engine import Engine
 from hansa.automation.order_to_cash import path as order_to_cash_path
+from hansa.automation.replenishment import Tuning
+from hansa.automation.replenishment import path as replenishment_path
 from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.webhooks import WebhookSender
 from hansa.bus.backends.memory import InProcessTransport
@@ -34,6 +36,9 @@ from hansa.channels import handlers as channels
 from hansa.channels import messages as channels_msg
 from hansa.config import Settings
 from hansa.db.engine import Database
+from hansa.demand import handlers as demand
+from hansa.demand import messages as demand_msg
+from hansa.demand.detector import SpikeRule
 from hansa.fulfillment import handlers as fulfillment
 from hansa.fulfillment import messages as fulfillment_msg
 from hansa.fulfillment.model import SplitPolicy
@@ -217,6 +222,7 @@ def bootstrap(
     transports = register_exceptions(bus, engine, messaging=messaging)
     register_order_to_cash(bus, engine, settings, notifier or SmtpNotifier(
         smtp, settings.mail_from), labels or LabelRenderer())
+    register_demand(bus, engine, settings)
     bus.subscribe(suppliers_msg.PurchaseOrderSent, "suppliers.deliver_po", partial(
         supplier_pos.deliver_purchase_order,
         sender=webhooks or HttpxWebhookSender(timeout_seconds=10.0)))
@@ -293,3 +299,25 @@ def register_order_to_cash(bus: MessageBus, engine: Engine, settings: Settings,
     bus.register(fulfillment_msg.NotifyShipments, partial(
         fulfillment.notify_shipments, notifier=notifier, tracking_url=settings.tracking_url))
     engine.register(order_to_cash_path())
+
+
+def register_demand(bus: MessageBus, engine: Engine, settings: Settings) -> None:
+    """Demand sensing (signals, baselines, spikes) and the replenishment path."""
+    rule = SpikeRule(margin=settings.demand_spike_margin, alpha=settings.demand_spike_alpha,
+                     window_hours=settings.demand_window_hours)
+    bus.register(demand_msg.IngestSignals, partial(demand.ingest_signals, rule=rule))
+    bus.register(demand_msg.FitBaselines, demand.fit_baselines)
+    bus.register(demand_msg.ReviewSpikes, partial(demand.review_spikes, rule=rule))
+    bus.register(demand_msg.RaisePurchaseOrder, partial(
+        demand.raise_purchase_order, max_value_per_hour=settings.demand_po_value_per_hour))
+    bus.register(demand_msg.RevertPurchaseOrder, demand.revert_purchase_order)
+    bus.register(demand_msg.PublishZonePromise, demand.publish_zone_promise)
+    bus.subscribe(demand_msg.SignalsObserved, "demand.ingest_signals",
+                  partial(demand.on_signals_observed, rule=rule))
+    engine.register(replenishment_path(Tuning(
+        service_level=settings.demand_service_level, review_hours=settings.demand_review_hours,
+        cart_to_order=settings.demand_cart_to_order,
+        transfer_min_units=settings.demand_transfer_min_units,
+        transfer_max_units=settings.demand_transfer_max_units,
+        cost_per_km=settings.demand_transfer_cost_per_km,
+        handling_cost=settings.demand_transfer_handling_cost)))

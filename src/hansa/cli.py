@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hansa.config import Settings
+from hansa.heads.cli.demand import demand_app
 from hansa.heads.cli.guards import guards_app
 from hansa.heads.cli.logistics import logistics_app
 from hansa.heads.cli.paths import paths_app
@@ -30,6 +31,7 @@ app.add_typer(paths_app, name="paths")
 app.command("simulate")(simulate)
 app.add_typer(logistics_app, name="logistics")
 app.add_typer(suppliers_app, name="suppliers")
+app.add_typer(demand_app, name="demand")
 console = Console()
 
 DbOption = Annotated[str | None, typer.Option(

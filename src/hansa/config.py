@@ -100,3 +100,28 @@ class Settings(BaseSettings):
     split_max_extra_cost: int | None = Field(
         default=0, description="a split may cost this much more than one shipment (None: any)"
     )
+    # demand sensing and replenishment
+    demand_spike_margin: float = Field(
+        default=0.15, gt=0, description="a spike is velocity above baseline by this share ...")
+    demand_spike_alpha: float = Field(
+        default=0.01, gt=0, lt=0.5, description="... with a one-sided Poisson p-value below this")
+    demand_window_hours: int = Field(
+        default=3, ge=1, description="the detector's window (hours of velocity)")
+    demand_service_level: float = Field(
+        default=0.95, ge=0.5, lt=1, description="cycle service level of reorder levels")
+    demand_review_hours: int = Field(
+        default=24, ge=0, description="review period of the path's order-up-to level")
+    demand_cart_to_order: float = Field(
+        default=0.35, gt=0, le=1,
+        description="sales per add-to-cart, when no sales baseline exists for a SKU")
+    demand_po_value_per_hour: int = Field(
+        default=5_000_000, ge=0,
+        description="guard: PO value (minor units) the path may add within any hour")
+    demand_transfer_min_units: int = Field(
+        default=2, ge=1, description="guard: smaller transfers are not sent")
+    demand_transfer_max_units: int = Field(
+        default=500, ge=1, description="guard: no transfer moves more units")
+    demand_transfer_cost_per_km: float = Field(
+        default=0.2, ge=0, description="moving one unit costs this (minor units) per km ...")
+    demand_transfer_handling_cost: int = Field(
+        default=40, ge=0, description="... plus this per unit (minor units)")

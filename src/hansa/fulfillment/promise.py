@@ -20,11 +20,12 @@ class Option:
     service: str
     level: str
     node: str
+    inbound: bool = False  # from stock still in transit to the node (its ETA counted in)
 
     def as_dict(self) -> dict[str, object]:
         return {"days": self.day, "date": self.date.isoformat(), "cost": self.cost,
                 "carrier": self.carrier, "service": self.service, "level": self.level,
-                "from": self.node}
+                "from": self.node, "inbound": self.inbound}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,30 @@ def promise(line: Line, destination: Position, country: str, nodes: list[Node],
         return Promise(line.sku, None, None)
     fastest = min(options, key=lambda o: (o.day, o.cost, o.node, o.service))
     cheapest = min(options, key=lambda o: (o.cost, o.day, o.node, o.service))
+    return Promise(line.sku, fastest, cheapest)
+
+
+def with_inbound(found: Promise, line: Line, destination: Position, country: str,
+                 nodes: list[Node], carriers: list[Carrier],
+                 inbound: list[tuple[str, int, datetime]], now: datetime) -> Promise:
+    """Add options from stock in transit: a unit arriving at node N at ETA t ships from N as if
+    ordered at t (its cut-offs and lanes then), dated from today. The honest date while a
+    transfer is on the road; nothing changes once stock on hand is as fast."""
+    options = [o for o in (found.fastest, found.cheapest) if o is not None]
+    for node_id, units, eta in inbound:
+        if units <= 0:
+            continue
+        at = max(eta, now)
+        later = promise(line, destination, country, nodes, carriers,
+                        {node_id: {line.sku: units}}, at)
+        shift = (at.date() - now.date()).days
+        options += [Option(o.day + shift, o.date, o.cost, o.carrier, o.service, o.level, o.node,
+                           inbound=True)
+                    for o in (later.fastest, later.cheapest) if o is not None]
+    if not options:
+        return found
+    fastest = min(options, key=lambda o: (o.day, o.inbound, o.cost, o.node, o.service))
+    cheapest = min(options, key=lambda o: (o.cost, o.inbound, o.day, o.node, o.service))
     return Promise(line.sku, fastest, cheapest)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from hansa.fulfillment import queries
 from hansa.fulfillment.destinations import destination
-from hansa.fulfillment.promise import Promise, promise, valid_until
+from hansa.fulfillment.promise import Promise, promise, valid_until, with_inbound
 from hansa.kernel.geo import Position, zone_of
 from hansa.shipping import queries as shipping
 
@@ -81,11 +81,14 @@ class Promises:
                                    country, postal_code, now)
         lines = queries.lines_for(conn, [(sku, 1) for sku in skus])
         wanted = sorted({ln.sku for ln in lines} | {c for ln in lines for c, _ in ln.components})
-        atp = queries.atp(conn, wanted, {n.id for n in nodes})
+        node_ids = {n.id for n in nodes}
+        atp = queries.atp(conn, wanted, node_ids)
         until = valid_until(now, nodes)
         out = {}
         for line in lines:
-            found = promise(line, position, country, nodes, carriers, atp, now)
+            found = with_inbound(promise(line, position, country, nodes, carriers, atp, now),
+                                 line, position, country, nodes, carriers,
+                                 queries.inbound(conn, line.sku, node_ids), now)
             out[line.sku] = found
             key = (line.sku, zone, country)
             with self._lock:

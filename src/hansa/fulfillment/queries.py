@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from hansa.catalog import queries as catalog
 from hansa.fulfillment import store
 from hansa.fulfillment.model import Line, Node, NodeKind
+from hansa.fulfillment.promise import Promise
 from hansa.inventory import queries as inventory
 from hansa.kernel.geo import Position
 from hansa.logistics import queries as logistics
@@ -118,3 +119,38 @@ def label_pdf(conn: Connection, shipment_id: str) -> tuple[bytes, str] | None:
     row = conn.execute(sa.select(store.labels.c.pdf, store.labels.c.zpl)
                        .where(store.labels.c.shipment_id == shipment_id)).first()
     return None if row is None else (bytes(row.pdf), str(row.zpl))
+
+
+def inbound(conn: Connection, sku: str, node_ids: set[str]) -> list[tuple[str, int, datetime]]:
+    """Transfers of `sku` on the road to a node, with their ETA: (node id, units, ETA)."""
+    out = []
+    for t in inventory.transfers_in_transit(conn, sku):
+        expected, to = t.get("expected_at"), str(t["to_location_id"])
+        if isinstance(expected, datetime) and to in node_ids:
+            out.append((to, int(str(t["quantity"])), expected))
+    return out
+
+
+def quote(conn: Connection, sku: str, postal_code: str, country: str, now: datetime,
+          extra: dict[str, int] | None = None) -> Promise:
+    """The delivery promise for one unit of `sku` to a postal code at `now`, counting stock in
+    transit at its ETA; `extra` adds units on hand at node ids (a what-if: once a transfer has
+    landed)."""
+    from hansa.fulfillment.destinations import destination
+    from hansa.fulfillment.promise import promise, with_inbound
+    from hansa.shipping import queries as shipping
+
+    all_nodes = nodes(conn)
+    carriers = shipping.carriers(conn)
+    [line] = lines_for(conn, [(sku, 1)])
+    wanted = sorted({sku} | {c for c, _ in line.components})
+    stock = atp(conn, wanted, {n.id for n in all_nodes})
+    for node_id, units in (extra or {}).items():
+        per = stock.setdefault(node_id, {})
+        per[sku] = per.get(sku, 0) + units
+    position = destination(postal_code, country)
+    found = promise(line, position, country.upper(), all_nodes, carriers, stock, now)
+    if extra:
+        return found
+    return with_inbound(found, line, position, country.upper(), all_nodes, carriers,
+                        inbound(conn, sku, {n.id for n in all_nodes}), now)

@@ -207,6 +207,8 @@ def dispatch_transfer(cmd: m.DispatchTransfer, uow: UnitOfWork) -> str:
     if cmd.from_location_id == cmd.to_location_id:
         raise InvalidData("a transfer goes between two different locations",
                           code="invalid_transfer")
+    if cmd.quantity <= 0:
+        raise InvalidData("a transfer moves at least one unit", code="invalid_transfer")
     _known_location(uow, cmd.from_location_id)
     _known_location(uow, cmd.to_location_id)
     transfer_id = cmd.transfer_id or new_id()
@@ -217,11 +219,12 @@ def dispatch_transfer(cmd: m.DispatchTransfer, uow: UnitOfWork) -> str:
     uow.conn.execute(store.transfers.insert().values(
         id=transfer_id, sku=cmd.sku, from_location_id=cmd.from_location_id,
         to_location_id=cmd.to_location_id, quantity=cmd.quantity, status="in_transit",
-        dispatched_at=uow.now(),
+        dispatched_at=uow.now(), expected_at=cmd.expected_at,
     ))
-    uow.record(m.TransferDispatched(transfer_id=transfer_id, sku=cmd.sku,
-                                    from_location_id=cmd.from_location_id,
-                                    to_location_id=cmd.to_location_id, quantity=cmd.quantity))
+    uow.record(m.TransferDispatched(
+        transfer_id=transfer_id, sku=cmd.sku, from_location_id=cmd.from_location_id,
+        to_location_id=cmd.to_location_id, quantity=cmd.quantity,
+        expected_at=cmd.expected_at.isoformat() if cmd.expected_at else None))
     return transfer_id
 
 

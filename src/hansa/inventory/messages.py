@@ -83,6 +83,7 @@ class DispatchTransfer(Command):
     to_location_id: str
     quantity: int
     transfer_id: str | None = None
+    expected_at: datetime | None = None  # the ETA at the receiving location (promises use it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,7 @@ class TransferDispatched(Event):
     from_location_id: str
     to_location_id: str
     quantity: int
+    expected_at: str | None = None
 
     def subject(self) -> str:
         return self.transfer_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -114,3 +115,20 @@ def ledger_imbalances(conn: Connection) -> list[Imbalance]:
         if (l_on, l_res) != (r.on_hand, r.reserved):
             out.append(Imbalance(r.sku, r.location_id, r.on_hand, l_on, r.reserved, l_res))
     return out
+
+
+def outflow_by_location(conn: Connection, sku: str, since: datetime) -> dict[str, int]:
+    """Units of `sku` that left each location (picks) since `since`: its recent velocity."""
+    led = store.ledger
+    rows = conn.execute(sa.select(led.c.location_id, sa.func.sum(led.c.quantity))
+                        .where(led.c.sku == sku, led.c.kind == "pick", led.c.at >= since)
+                        .group_by(led.c.location_id))
+    return {r[0]: int(r[1] or 0) for r in rows}
+
+
+def transfers_in_transit(conn: Connection, sku: str) -> list[dict[str, object]]:
+    """Transfers of `sku` dispatched and not yet received."""
+    tr = store.transfers
+    rows = conn.execute(sa.select(tr).where(tr.c.sku == sku, tr.c.status == "in_transit")
+                        .order_by(tr.c.dispatched_at))
+    return [dict(r._mapping) for r in rows]

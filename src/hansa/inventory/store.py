@@ -82,6 +82,7 @@ transfers = sa.Table(
     sa.Column("quantity", sa.Integer(), nullable=False),
     sa.Column("status", sa.String(12), nullable=False),  # in_transit, received
     sa.Column("dispatched_at", UtcDateTime(), nullable=False),
+    sa.Column("expected_at", UtcDateTime()),  # when the sender expects it to land
     sa.Column("received_at", UtcDateTime()),
 )
 

@@ -6,6 +6,7 @@ from hansa.bus import store as bus_store
 from hansa.catalog import store as catalog_store
 from hansa.channels import store as channels_store
 from hansa.db.metadata import metadata
+from hansa.demand import store as demand_store
 from hansa.fulfillment import store as fulfillment_store
 from hansa.guards import store as guards_store
 from hansa.inventory import store as inventory_store
@@ -23,6 +24,7 @@ __all__ = [
     "bus_store",
     "catalog_store",
     "channels_store",
+    "demand_store",
     "fulfillment_store",
     "guards_store",
     "inventory_store",

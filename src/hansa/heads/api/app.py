@@ -11,6 +11,7 @@ from hansa import __version__
 from hansa.bootstrap import Hansa
 from hansa.heads.api import admin, errors, merchant_feed, ops, storefront
 from hansa.heads.api import delivery as delivery_api
+from hansa.heads.api import demand as demand_api
 from hansa.heads.api import guards as guards_api
 from hansa.heads.api import logistics as logistics_api
 from hansa.heads.api import paths as paths_api
@@ -64,6 +65,7 @@ def create_app(hansa: Hansa, *, run_worker: bool = True) -> FastAPI:
     app.include_router(delivery_api.admin_router)
     app.include_router(suppliers_api.router)
     app.include_router(suppliers_api.admin)
+    app.include_router(demand_api.admin)
     app.include_router(merchant_feed.router)
     app.add_middleware(ops.MetricsMiddleware, metrics=app.state.metrics)
     return app

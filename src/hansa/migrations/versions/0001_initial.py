@@ -223,6 +223,96 @@ def upgrade() -> None:
     with op.batch_alter_table('channels_channels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_channels_channels_price_list_id'), ['price_list_id'], unique=False)
 
+    op.create_table('demand_alert_cells',
+    sa.Column('alert_id', sa.String(length=200), nullable=False),
+    sa.Column('zone', sa.String(length=16), nullable=False),
+    sa.PrimaryKeyConstraint('alert_id', 'zone', name=op.f('pk_demand_alert_cells'))
+    )
+    with op.batch_alter_table('demand_alert_cells', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demand_alert_cells_zone'), ['zone'], unique=False)
+
+    op.create_table('demand_alerts',
+    sa.Column('alert_id', sa.String(length=200), nullable=False),
+    sa.Column('event', sa.String(length=100), nullable=False),
+    sa.Column('severity', sa.String(length=20), nullable=False),
+    sa.Column('onset', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('expires', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('evidence', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('alert_id', name=op.f('pk_demand_alerts'))
+    )
+    op.create_table('demand_baselines',
+    sa.Column('item', sa.String(length=80), nullable=False),
+    sa.Column('zone', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('rates', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('sigma', sa.Float(), nullable=False),
+    sa.Column('history_hours', sa.Integer(), nullable=False),
+    sa.Column('fitted_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('item', 'zone', 'kind', name=op.f('pk_demand_baselines'))
+    )
+    op.create_table('demand_po_actions',
+    sa.Column('key', sa.String(length=120), nullable=False),
+    sa.Column('spike_id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=64), nullable=False),
+    sa.Column('po_number', sa.String(length=32), nullable=False),
+    sa.Column('action', sa.String(length=8), nullable=False),
+    sa.Column('previous_lines', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('new_lines', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_demand_po_actions'))
+    )
+    with op.batch_alter_table('demand_po_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demand_po_actions_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_demand_po_actions_spike_id'), ['spike_id'], unique=False)
+
+    op.create_table('demand_signals',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('item', sa.String(length=80), nullable=False),
+    sa.Column('zone', sa.String(length=16), nullable=False),
+    sa.Column('postal_code', sa.String(length=16), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('value', sa.Float(), nullable=False),
+    sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('detail', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('ingested_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demand_signals'))
+    )
+    with op.batch_alter_table('demand_signals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_demand_signals_at'), ['at'], unique=False)
+
+    op.create_table('demand_spikes',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('item', sa.String(length=80), nullable=False),
+    sa.Column('zone', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('postal_code', sa.String(length=16), nullable=False),
+    sa.Column('country', sa.String(length=2), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('opened_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('closed_at', hansa.db.metadata.UtcDateTime(), nullable=True),
+    sa.Column('verdict', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('evidence', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_demand_spikes'))
+    )
+    with op.batch_alter_table('demand_spikes', schema=None) as batch_op:
+        batch_op.create_index('ix_demand_spikes_key', ['item', 'zone', 'kind', 'status'], unique=False)
+        batch_op.create_index('uq_demand_spikes_open', ['item', 'zone', 'kind'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+
+    op.create_table('demand_velocity',
+    sa.Column('item', sa.String(length=80), nullable=False),
+    sa.Column('zone', sa.String(length=16), nullable=False),
+    sa.Column('kind', sa.String(length=24), nullable=False),
+    sa.Column('bucket', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('count', sa.BigInteger(), nullable=False),
+    sa.Column('value_sum', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('item', 'zone', 'kind', 'bucket', name=op.f('pk_demand_velocity'))
+    )
     op.create_table('fulfillment_allocations',
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -400,6 +490,7 @@ def upgrade() -> None:
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('dispatched_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.Column('expected_at', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.Column('received_at', hansa.db.metadata.UtcDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inventory_transfers'))
     )
@@ -984,6 +1075,27 @@ def downgrade() -> None:
     op.drop_table('fulfillment_nodes')
     op.drop_table('fulfillment_labels')
     op.drop_table('fulfillment_allocations')
+    op.drop_table('demand_velocity')
+    with op.batch_alter_table('demand_spikes', schema=None) as batch_op:
+        batch_op.drop_index('uq_demand_spikes_open', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+        batch_op.drop_index('ix_demand_spikes_key')
+
+    op.drop_table('demand_spikes')
+    with op.batch_alter_table('demand_signals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demand_signals_at'))
+
+    op.drop_table('demand_signals')
+    with op.batch_alter_table('demand_po_actions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demand_po_actions_spike_id'))
+        batch_op.drop_index(batch_op.f('ix_demand_po_actions_at'))
+
+    op.drop_table('demand_po_actions')
+    op.drop_table('demand_baselines')
+    op.drop_table('demand_alerts')
+    with op.batch_alter_table('demand_alert_cells', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_demand_alert_cells_zone'))
+
+    op.drop_table('demand_alert_cells')
     with op.batch_alter_table('channels_channels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_channels_channels_price_list_id'))
 

@@ -1,0 +1,1 @@
+"""Demand sensing: signals, velocities, baselines, spikes and replenishment numbers."""

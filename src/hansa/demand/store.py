@@ -1,0 +1,165 @@
+"""Demand tables: raw signals (append-only), hourly velocities, baselines, weather alerts, spikes
+and the replenishment actions the path took."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from hansa.db.metadata import Json, UtcDateTime, metadata
+from hansa.demand.model import Signal
+
+signals = sa.Table(
+    "demand_signals",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("item", sa.String(80), nullable=False),
+    sa.Column("zone", sa.String(16), nullable=False),
+    sa.Column("postal_code", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("value", sa.Float(), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("detail", Json, nullable=False),
+    sa.Column("ingested_at", UtcDateTime(), nullable=False),
+)
+
+velocity = sa.Table(
+    "demand_velocity",
+    metadata,
+    sa.Column("item", sa.String(80), primary_key=True),
+    sa.Column("zone", sa.String(16), primary_key=True),
+    sa.Column("kind", sa.String(24), primary_key=True),
+    sa.Column("bucket", UtcDateTime(), primary_key=True),
+    sa.Column("count", sa.BigInteger(), nullable=False),
+    sa.Column("value_sum", sa.Float(), nullable=False),
+)
+
+baselines = sa.Table(
+    "demand_baselines",
+    metadata,
+    sa.Column("item", sa.String(80), primary_key=True),
+    sa.Column("zone", sa.String(16), primary_key=True),
+    sa.Column("kind", sa.String(24), primary_key=True),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("rates", Json, nullable=False),  # 168 expected events per hour, by hour of week
+    sa.Column("sigma", sa.Float(), nullable=False),
+    sa.Column("history_hours", sa.Integer(), nullable=False),
+    sa.Column("fitted_at", UtcDateTime(), nullable=False),
+)
+
+alerts = sa.Table(
+    "demand_alerts",
+    metadata,
+    sa.Column("alert_id", sa.String(200), primary_key=True),
+    sa.Column("event", sa.String(100), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("onset", UtcDateTime(), nullable=False),
+    sa.Column("expires", UtcDateTime(), nullable=False),
+    sa.Column("evidence", Json, nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+)
+
+alert_cells = sa.Table(
+    "demand_alert_cells",
+    metadata,
+    sa.Column("alert_id", sa.String(200), primary_key=True),
+    sa.Column("zone", sa.String(16), primary_key=True, index=True),
+)
+
+spikes = sa.Table(
+    "demand_spikes",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("item", sa.String(80), nullable=False),
+    sa.Column("zone", sa.String(16), nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("postal_code", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("status", sa.String(8), nullable=False),  # open | closed
+    sa.Column("opened_at", UtcDateTime(), nullable=False),
+    sa.Column("closed_at", UtcDateTime()),
+    sa.Column("verdict", Json, nullable=False),
+    sa.Column("evidence", Json, nullable=False),
+    sa.Index("ix_demand_spikes_key", "item", "zone", "kind", "status"),
+    # at most one open spike per key, also when two writers cross at once (PostgreSQL)
+    sa.Index("uq_demand_spikes_open", "item", "zone", "kind", unique=True,
+             sqlite_where=sa.text("status = 'open'"),
+             postgresql_where=sa.text("status = 'open'")),
+)
+
+actions = sa.Table(
+    "demand_po_actions",
+    metadata,
+    sa.Column("key", sa.String(120), primary_key=True),  # the step's idempotency key
+    sa.Column("spike_id", sa.String(36), nullable=False, index=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("po_number", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),  # raise | create | blocked | reverted
+    sa.Column("previous_lines", Json, nullable=False),
+    sa.Column("new_lines", Json, nullable=False),
+    sa.Column("value", sa.BigInteger(), nullable=False),  # minor units added to the PO
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+)
+
+
+# repository -------------------------------------------------------------------------------
+def _insert(conn: Connection) -> Any:
+    return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+
+
+def append_signals(conn: Connection, batch: Iterable[Signal], at: datetime) -> int:
+    rows = [{"kind": s.kind.value, "item": s.item, "zone": s.zone, "postal_code": s.postal_code,
+             "country": s.country, "at": s.at, "value": s.value, "source": s.source,
+             "detail": s.detail, "ingested_at": at} for s in batch]
+    if rows:
+        conn.execute(signals.insert(), rows)
+    return len(rows)
+
+
+def add_velocity(conn: Connection, counts: dict[tuple[str, str, str, datetime], tuple[int, float]]
+                 ) -> None:
+    """Add counts to hour buckets (insert or increment), in one statement per batch."""
+    if not counts:
+        return
+    rows = [{"item": i, "zone": z, "kind": k, "bucket": b, "count": c, "value_sum": v}
+            for (i, z, k, b), (c, v) in sorted(counts.items())]
+    stmt = _insert(conn)(velocity)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["item", "zone", "kind", "bucket"],
+        set_={"count": velocity.c["count"] + stmt.excluded["count"],
+              "value_sum": velocity.c.value_sum + stmt.excluded.value_sum})
+    conn.execute(stmt, rows)
+
+
+def open_spike(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert an open spike unless its key has one already (another writer won): True if new."""
+    stmt = _insert(conn)(spikes).values(**values).on_conflict_do_nothing(
+        index_elements=["item", "zone", "kind"], index_where=sa.text("status = 'open'"))
+    return bool(conn.execute(stmt).rowcount)
+
+
+def upsert_alert(conn: Connection, alert_id: str, values: dict[str, Any],
+                 cells: Iterable[str]) -> None:
+    stmt = _insert(conn)(alerts).values(alert_id=alert_id, **values)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["alert_id"], set_=values))
+    conn.execute(alert_cells.delete().where(alert_cells.c.alert_id == alert_id))
+    rows = [{"alert_id": alert_id, "zone": c} for c in sorted(set(cells))]
+    if rows:
+        conn.execute(alert_cells.insert(), rows)
+
+
+def replace_baselines(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
+    """A full refit replaces every baseline of the kind."""
+    conn.execute(baselines.delete().where(baselines.c.kind == kind))
+    for start in range(0, len(rows), 2000):
+        conn.execute(baselines.insert(), rows[start:start + 2000])
