@@ -25,6 +25,7 @@ from hansa.guards.messages import BreakerTripped
 from hansa.kernel.clock import utc
 from hansa.kernel.errors import Conflict, HansaError, InvalidData, NotFound
 from hansa.kernel.ids import new_id
+from hansa.kernel.money import Money
 from hansa.suppliers import queries as suppliers
 from hansa.suppliers.messages import ChangePurchaseOrder, PoLine, SendPurchaseOrder
 
@@ -231,7 +232,9 @@ def raise_purchase_order(cmd: m.RaisePurchaseOrder, uow: UnitOfWork, *,
     number = cmd.po_number or cmd.new_po_number
     if not verdict.allowed:
         breaker = breakers.ensure(uow.conn, PO_VALUE_GUARD, now)
-        verdict = dataclasses.replace(verdict, dry_run=breaker.dry_run)
+        verdict = dataclasses.replace(verdict, dry_run=breaker.dry_run, reason=(
+            f"PO value within the hour would reach {Money(spent + value, cmd.currency).format()}"
+            f", above the {Money(max_value_per_hour, cmd.currency).format()} bound"))
         breakers.log_verdict(uow.conn, verdict, cmd.sku, now)
         breakers.trip(uow.conn, PO_VALUE_GUARD, verdict, now)
         uow.record(BreakerTripped(breaker=PO_VALUE_GUARD, reason=verdict.reason,
