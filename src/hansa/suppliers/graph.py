@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -140,21 +141,23 @@ def apply_item_records(cmd: ApplyItemRecords, uow: UnitOfWork, *,
                          force=cmd.force, guards=guards)
 
 
-def _merged(existing: Any, rec: ItemRecord) -> dict[str, Any]:
-    """The item row after the record: fields the record leaves None keep their value."""
+_ITEM_VALUES = attrgetter(*ITEM_FIELDS)
+_N_ITEM = len(ITEM_FIELDS)
+
+
+def _merged(existing: tuple[Any, ...] | None, rec: ItemRecord) -> dict[str, Any]:
+    """The item row after the record: fields the record leaves None keep their value.
+    `existing` holds the row's values in `COLUMNS` order."""
     if existing is None:
-        row: dict[str, Any] = {f: getattr(rec, f) for f in ITEM_FIELDS}
+        row: dict[str, Any] = dict(zip(ITEM_FIELDS, _ITEM_VALUES(rec), strict=True))
         row["components"] = [[s, q] for s, q in rec.components]
         row["attributes"] = dict(rec.attributes)
         return row
-    row = {}
-    for f in ITEM_FIELDS:
-        value = getattr(rec, f)
-        row[f] = getattr(existing, f) if value is None else value
-    row["components"] = ([[s, q] for s, q in rec.components] if rec.components
-                         else existing.components)
-    row["attributes"] = (existing.attributes | dict(rec.attributes) if rec.attributes
-                         else existing.attributes)
+    row = {f: old if new is None else new for f, new, old in zip(
+        ITEM_FIELDS, _ITEM_VALUES(rec), existing, strict=False)}
+    components, attributes = existing[_N_ITEM], existing[_N_ITEM + 1]
+    row["components"] = [[s, q] for s, q in rec.components] if rec.components else components
+    row["attributes"] = attributes | dict(rec.attributes) if rec.attributes else attributes
     return row
 
 
@@ -167,8 +170,9 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
                                 code="invalid_currency")
     keys = list(dict.fromkeys(r.supplier_sku for r in chunk))
     it = store.items
-    existing = {r.supplier_sku: r for r in conn.execute(
-        sa.select(it).where(it.c.supplier_id == supplier.id, it.c.supplier_sku.in_(keys)))}
+    existing: dict[str, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in conn.execute(
+        sa.select(it.c.supplier_sku, *(it.c[c] for c in COLUMNS))  # what is merged, compared
+        .where(it.c.supplier_id == supplier.id, it.c.supplier_sku.in_(keys)))}
     wanted = {r.sku for r in chunk if r.sku}
     known = catalog.product_of_skus(conn, wanted) if wanted else {}
     for rec in chunk:
@@ -183,7 +187,7 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
         before = existing.get(rec.supplier_sku)
         row = _merged(before, rec)
         changed = list(COLUMNS) if before is None else [
-            f for f in COLUMNS if getattr(before, f) != row[f]]
+            f for f, old in zip(COLUMNS, before, strict=True) if old != row[f]]
         values = row | {"supplier_id": supplier.id, "supplier_sku": rec.supplier_sku,
                         "observed_at": ctx.observed_at, "updated_at": now}
         if before is None:
@@ -192,7 +196,7 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
             values["k_supplier_id"] = supplier.id
             values["k_supplier_sku"] = rec.supplier_sku
             updates.append(values)
-        existing[rec.supplier_sku] = _Row(values)  # type: ignore[assignment]
+        existing[rec.supplier_sku] = tuple(row[c] for c in COLUMNS)  # repeated in the chunk
         changes.append((rec, before, row, changed))
     if inserts:
         conn.execute(it.insert(), inserts)
@@ -214,13 +218,6 @@ def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
     ctx.result.changes += len(changed_items)
     if changed_items:
         ctx.uow.record(SupplierItemsChanged(supplier_code=supplier.code, items=changed_items))
-
-
-class _Row:
-    """A dict seen as a row (for records repeated inside one chunk)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str | None]) -> set[str]:
@@ -252,10 +249,12 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
             before = current.get(key)
             if before == quantity:
                 continue
-            (inserts if before is None else updates).append(
-                {"supplier_id": supplier.id, "supplier_sku": rec.supplier_sku,
-                 "site_id": site.id, "quantity": quantity, "updated_at": now,
-                 "k_sku": rec.supplier_sku, "k_site": site.id})
+            if before is None:
+                inserts.append({"supplier_id": supplier.id, "supplier_sku": rec.supplier_sku,
+                                "site_id": site.id, "quantity": quantity, "updated_at": now})
+            else:
+                updates.append({"k_sku": rec.supplier_sku, "k_site": site.id,
+                                "quantity": quantity, "updated_at": now})
             current[key] = quantity
             changed.add(rec.supplier_sku)
             if sku is not None:
@@ -264,14 +263,11 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
                     _adjust(ctx, rec, sku, site, delta)
                     on_hand[(sku, site.location_id)] = quantity
     if inserts:
-        conn.execute(st.insert(), [{k: v for k, v in i.items() if not k.startswith("k_")}
-                                   for i in inserts])
+        conn.execute(st.insert(), inserts)
     if updates:
         conn.execute(st.update().where(st.c.supplier_id == supplier.id,
                                        st.c.supplier_sku == sa.bindparam("k_sku"),
-                                       st.c.site_id == sa.bindparam("k_site")),
-                     [{"k_sku": u["k_sku"], "k_site": u["k_site"], "quantity": u["quantity"],
-                       "updated_at": now} for u in updates])
+                                       st.c.site_id == sa.bindparam("k_site")), updates)
     return changed
 
 

@@ -103,6 +103,8 @@ class _Reader:
         return value
 
     def _int(self, text: str, line: int, column: str) -> int:
+        if text.isascii() and text.isdigit() and len(text) <= 12:  # the common case, exact
+            return int(text)
         value = self._number(text, line, column)
         if value != value.to_integral_value():
             raise DocumentError(f"{text!r} is not a whole number", line=line, column=column,
