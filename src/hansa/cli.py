@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hansa.config import Settings
+from hansa.heads.cli.common import DbOption, console
 from hansa.heads.cli.demand import demand_app
 from hansa.heads.cli.guards import guards_app
 from hansa.heads.cli.logistics import logistics_app
@@ -32,10 +32,7 @@ app.command("simulate")(simulate)
 app.add_typer(logistics_app, name="logistics")
 app.add_typer(suppliers_app, name="suppliers")
 app.add_typer(demand_app, name="demand")
-console = Console()
 
-DbOption = Annotated[str | None, typer.Option(
-    "--db", help="database URL [default: $HANSA_DB or sqlite:///./hansa.db]")]
 BusOption = Annotated[str | None, typer.Option("--bus", help="memory or nats [default: memory]")]
 
 

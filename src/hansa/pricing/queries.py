@@ -42,7 +42,12 @@ def sku_count(conn: Connection, price_list_id: str) -> int:
 
 def tiers(conn: Connection, price_list_id: str, sku: str) -> tuple[PriceTier, ...]:
     """A SKU's tiers on a price list, in min_quantity order."""
-    return _tiers_of(conn, price_list(conn, price_list_id), sku.strip().upper())
+    return tiers_on(conn, price_list(conn, price_list_id), sku)
+
+
+def tiers_on(conn: Connection, prices: PriceList, sku: str) -> tuple[PriceTier, ...]:
+    """`tiers` for a price list the caller has already read."""
+    return _tiers_of(conn, prices, sku.strip().upper())
 
 
 def quote(conn: Connection, price_list_id: str, sku: str, quantity: int, at: datetime) -> Quote:

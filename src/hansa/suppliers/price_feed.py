@@ -85,7 +85,7 @@ def _load_row(uow: UnitOfWork, code: str, price_list_id: str, sku: str, currency
         raise InvalidData(f"a price feed carries {' and/or '.join(FIELDS)}", code="invalid_fields")
     price_list = pricing.price_list(uow.conn, price_list_id)
     try:
-        tiers = pricing.tiers(uow.conn, price_list.id, sku)
+        tiers = pricing.tiers_on(uow.conn, price_list, sku)
     except NotFound:
         tiers = ()
     cost = pricing.costs(uow.conn, [sku]).get(sku) if "cost" in values else None
@@ -206,12 +206,16 @@ def apply_supplier_price(cmd: ApplySupplierPrice, uow: UnitOfWork, *,
 def _change_rate(uow: UnitOfWork, row: _Row, guard: str, rate: ChangeRate) -> Verdict:
     """The share of the price list's SKUs this feed changed within the window, this row in."""
     now = uow.now()
+    recent = [*changes.since(uow.conn, feed_scope(row.code), now - rate.window), (now, row.sku)]
+    if len({key for _, key in recent}) <= rate.max_share * rate.min_skus:
+        # too few changes to pass the share of even the smallest judged list: no need to count
+        return Verdict(guard=guard, allowed=True, detector="change_rate",
+                       details={"changed": len(recent)})
     population = pricing.sku_count(uow.conn, row.price_list_id)
     if population < rate.min_skus:
         return Verdict(guard=guard, allowed=True, detector="change_rate",
                        details={"warming_up": True, "population": population})
-    recent = changes.since(uow.conn, feed_scope(row.code), now - rate.window)
-    verdict = detectors.change_rate([*recent, (now, row.sku)], population=population, now=now,
+    verdict = detectors.change_rate(recent, population=population, now=now,
                                     window=rate.window, max_share=rate.max_share, guard=guard)
     if verdict.allowed:
         return verdict
