@@ -26,7 +26,8 @@ from hansa.fulfillment import generate
 from hansa.fulfillment.baselines import first_location, greedy_priority
 from hansa.fulfillment.milp import solve_milp
 from hansa.fulfillment.model import Plan, Problem, SplitPolicy, Unfulfillable, prepare
-from hansa.fulfillment.optimiser import _greedy, _usable, source
+from hansa.fulfillment.optimiser import _usable, source
+from hansa.fulfillment.search import greedy
 
 RESULTS = Path(__file__).parent / "results"
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
@@ -206,7 +207,7 @@ def gaps(lines: int, locations: int, orders: int, budget: int, seed: int = 31) -
         solved += 1
         usable = {oi: ls for oi in range(len(problem.options))
                   if (ls := _usable(problem, oi, best.day))}
-        heuristic = _greedy(problem, usable)
+        heuristic = greedy(problem, usable)
         if heuristic is not None:
             greedy_gaps.append((heuristic.cost - best.cost) / best.cost)
         budgeted = source(problem, SplitPolicy(max_extra_cost=None), budget=budget,
