@@ -231,12 +231,18 @@ def test_two_workers_draining_concurrently_deliver_each_event_once(
 
 @pytest.mark.postgres
 def test_two_workers_racing_on_one_event_apply_it_once(pg_url: str, boot: Boot) -> None:
+    """The second worker's inbox row waits for the first one's commit, then is a duplicate:
+    the handler runs once, not twice with one rolled back."""
     app = boot(pg_url)
-    both_inside = threading.Barrier(2, timeout=30)
+    first_inside = threading.Event()
+    release = threading.Event()
+    handled: list[int] = []
 
     def racing(event: Pinged, uow: UnitOfWork) -> None:
+        handled.append(event.n)
         uow.conn.execute(effects.insert().values(consumer="race", n=event.n))
-        both_inside.wait()  # both attempts passed the inbox check; neither has committed
+        first_inside.set()
+        release.wait(timeout=30)  # hold the transaction open while the other worker tries
 
     app.bus.subscribe(Pinged, "race", racing)
     with app.bus.uow() as uow:
@@ -248,12 +254,18 @@ def test_two_workers_racing_on_one_event_apply_it_once(pg_url: str, boot: Boot) 
     def attempt() -> None:
         outcomes.append(app.dispatcher.attempt(app.bus.consumer("race"), envelope, 1).outcome)
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    first = threading.Thread(target=attempt)
+    first.start()
+    assert first_inside.wait(timeout=30)
+    second = threading.Thread(target=attempt)
+    second.start()
+    second.join(timeout=1)  # still waiting on the first worker's uncommitted inbox row
+    assert second.is_alive() and outcomes == []
+    release.set()
+    first.join()
+    second.join()
 
     assert sorted(o.value for o in outcomes) == ["duplicate", "handled"]
+    assert handled == [1]
     assert effect_rows(app.db) == [("race", 1)]
     assert inbox_rows(app.db) == [("race", envelope.id)]

@@ -47,14 +47,20 @@ def _tag_where(subject_type: str, subject_id: str, tag: str) -> Any:
             & (fs.tags.c.tag == tag))
 
 
+_TAGGED = sa.select(fs.tags.c.tag).where(fs.tags.c.subject_type == sa.bindparam("st"),
+                                         fs.tags.c.subject_id == sa.bindparam("sid"),
+                                         fs.tags.c.tag == sa.bindparam("tag_"))
+_ADD_TAG = fs.tags.insert()
+
+
 def tag(cmd: a.TagSubject, uow: UnitOfWork) -> bool:
     key = _key(cmd)
-    where = _tag_where(cmd.subject_type, cmd.subject_id, cmd.tag)
-    added = uow.conn.execute(sa.select(fs.tags.c.tag).where(where)).first() is None
+    added = uow.conn.execute(_TAGGED, {"st": cmd.subject_type, "sid": cmd.subject_id,
+                                       "tag_": cmd.tag}).first() is None
     if added:
-        uow.conn.execute(fs.tags.insert().values(
-            subject_type=cmd.subject_type, subject_id=cmd.subject_id, tag=cmd.tag,
-            added_by=key, created_at=uow.now()))
+        uow.conn.execute(_ADD_TAG, {"subject_type": cmd.subject_type,
+                                    "subject_id": cmd.subject_id, "tag": cmd.tag,
+                                    "added_by": key, "created_at": uow.now()})
     return bool(_done(uow, key, "tag", {"added": added, "subject_type": cmd.subject_type,
                                         "subject_id": cmd.subject_id, "tag": cmd.tag}, added))
 

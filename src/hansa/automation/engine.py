@@ -102,9 +102,12 @@ class Engine:
 
     def fire(self, uow: UnitOfWork, path: Path, event: Event,
              trigger_id: str | None = None) -> str | None:
-        """Evaluate `path` for `event` in `uow`; the new run's id, or None when it did not fire."""
-        if trigger_id is not None and store.run_by_trigger(uow.conn, path.name, trigger_id):
-            return None  # this trigger made its run already
+        """Evaluate `path` for `event` in `uow`; the new run's id, or None when it did not fire.
+
+        Triggers arrive as deliveries, whose inbox row is written in this same transaction, so
+        a trigger is evaluated once per path; the unique (path, trigger id) of the runs table
+        stays as the backstop (a second run would fail the delivery, never run twice).
+        """
         started = time.perf_counter()
         fires, why = self._evaluate(path, event, uow.conn, uow.now())
         if not fires:

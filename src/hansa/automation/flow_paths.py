@@ -75,9 +75,9 @@ class FlowPaths:
             self._compiled[(name, row.version)] = flow
         return flow
 
-    def _live(self, conn: Connection, name: str, trigger: str) -> Flow | None:
+    def _live(self, conn: Connection, name: str, trigger: str,
+              state: Any) -> Flow | None:
         """The current flow when it is enabled and still has this path's trigger."""
-        state = fs.flow_state(conn, name)
         if state is None or not state.enabled or state.trigger != trigger:
             return None
         return self.compiled(conn, name, state.version)
@@ -92,7 +92,8 @@ class FlowPaths:
         local = threading.local()
 
         def condition(event: Event, conn: Connection) -> bool:
-            live = self._live(conn, name, trigger)
+            local.state = fs.flow_state(conn, name)  # read once: `gather` follows at once
+            live = self._live(conn, name, trigger, local.state)
             local.flow = live or self._compiled_any(name)
             return live is not None and live.matches(self._variables(event))
 
@@ -103,7 +104,8 @@ class FlowPaths:
             return current.key(self._variables(event))
 
         def gather(event: Event, conn: Connection) -> dict[str, Any]:
-            state = fs.flow_state(conn, name)
+            state, local.state = getattr(local, "state", None), None
+            state = state or fs.flow_state(conn, name)
             if state is None:
                 raise NotFound(f"flow {name} was deleted", code="flow_not_found")
             live = self.compiled(conn, name, state.version)

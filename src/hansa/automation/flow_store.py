@@ -91,10 +91,13 @@ def load_flows(conn: Connection) -> list[sa.Row[Any]]:
     return list(conn.execute(sa.select(flows).order_by(flows.c.name)))
 
 
+_FLOW_STATE = sa.select(flows.c.version, flows.c.enabled, flows.c.trigger).where(
+    flows.c.name == sa.bindparam("name"))
+
+
 def flow_state(conn: Connection, name: str) -> Any:
     """The little a condition needs on each event: version, enabled, trigger."""
-    return conn.execute(sa.select(flows.c.version, flows.c.enabled, flows.c.trigger)
-                        .where(flows.c.name == name)).first()
+    return conn.execute(_FLOW_STATE, {"name": name}).first()
 
 
 def insert_flow(conn: Connection, **values: Any) -> None:
@@ -114,10 +117,13 @@ def logged(conn: Connection, key: str) -> sa.Row[Any] | None:
     return conn.execute(sa.select(action_log).where(action_log.c.key == key)).first()
 
 
+_LOG_ACTION = action_log.insert()
+
+
 def log_action(conn: Connection, key: str, action: str, undo: dict[str, Any], result: Any,
                at: datetime) -> None:
-    conn.execute(action_log.insert().values(key=key, action=action, undo=undo, result=result,
-                                            created_at=at))
+    conn.execute(_LOG_ACTION, {"key": key, "action": action, "undo": undo, "result": result,
+                               "created_at": at})
 
 
 def mark_reverted(conn: Connection, key: str, at: datetime) -> None:

@@ -68,6 +68,16 @@ def with_key(command: Any, key: str) -> Any:
     return command
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Run:
+    """What the guards need of a run, whether its row is written yet or not."""
+
+    id: str
+    path: str
+    guards: list[str]
+    verdicts: list[dict[str, Any]]
+
+
 class StepRunner:
     """The bus consumers of `PathStepDue` and `PathCompensationDue`, and the run commands."""
 
@@ -79,16 +89,55 @@ class StepRunner:
     # a run begins ---------------------------------------------------------------------------
     def start(self, uow: UnitOfWork, path: Path, event: Event, decision: Decision,
               trigger_id: str | None, timing: dict[str, float]) -> str:
-        """Record the run and its planned steps; the first step is due at once."""
+        """Record the run and its planned steps, and run the first step in this transaction.
+
+        The first step runs here, with its guards asked first, unless it is a wait: a
+        one-step run starts and finishes in the trigger's unit of work (no second delivery),
+        and the rows are written once, with their outcome. Later steps run one per unit of
+        work, each on its own `PathStepDue`.
+        """
         run_id = new_id()
         planned = ([self._plan(run_id, i, spec) for i, spec in enumerate(decision.steps)]
                    if decision.act else [])
         status = (RunStatus.PENDING if planned
                   else RunStatus.COMPLETED if decision.act else RunStatus.SKIPPED)
-        self._insert(uow, run_id, path, event, trigger_id, status, timing, planned,
-                     inputs=plain(decision.inputs), reasons=list(decision.reasons))
-        if planned:
-            uow.record(PathStepDue(run_id=run_id, index=0))
+        values = {"inputs": plain(decision.inputs), "reasons": list(decision.reasons)}
+        first = decision.steps[0].command if planned else None
+        if first is None or isinstance(first, Wait | WaitUntil):
+            self._insert(uow, run_id, path, event, trigger_id, status, timing, planned,
+                         **values)
+            if planned:
+                uow.record(PathStepDue(run_id=run_id, index=0))
+            return run_id
+        run = _Run(id=run_id, path=path.name, guards=list(path.guards), verdicts=[])
+        now = uow.now()
+        log, blocking, half_open = self._verdicts(uow, run, 0, now)
+        values["verdicts"] = log
+        if blocking is not None:
+            self._insert(uow, run_id, path, event, trigger_id, RunStatus.BLOCKED, timing,
+                         planned, error=blocking.reason, finished_at=None, **values)
+            uow.record(PathRunBlocked(run_id=run_id, path=path.name, index=0,
+                                      reason=blocking.reason))
+            return run_id
+        step = planned[0]
+        ok, outcome, elapsed = self._execute(uow, first, step["idempotency_key"])
+        step.update(attempts=1, started_at=now, finished_at=now)
+        if not ok:
+            step.update(status=StepStatus.FAILED.value, error=outcome)
+            self._insert(uow, run_id, path, event, trigger_id, RunStatus.FAILED, timing,
+                         planned, error=f"step 0 ({step['name']}) failed: {outcome}",
+                         finished_at=now, **values)
+            self._trip_on_failure_rate(uow, path.name, now)
+            return run_id
+        step.update(status=StepStatus.COMPLETED.value, result=plain(outcome), elapsed_ms=elapsed)
+        self._closed_by_probe(uow, half_open, now)
+        if len(planned) > 1:
+            self._insert(uow, run_id, path, event, trigger_id, RunStatus.RUNNING, timing,
+                         planned, step_cursor=1, finished_at=None, **values)
+            uow.record(PathStepDue(run_id=run_id, index=1))
+        else:
+            self._insert(uow, run_id, path, event, trigger_id, RunStatus.COMPLETED, timing,
+                         planned, step_cursor=1, finished_at=now, **values)
         return run_id
 
     def start_failed(self, uow: UnitOfWork, path: Path, event: Event, trigger_id: str | None,
@@ -102,15 +151,16 @@ class StepRunner:
     def _insert(self, uow: UnitOfWork, run_id: str, path: Path, event: Event,
                 trigger_id: str | None, status: RunStatus, timing: dict[str, float],
                 planned: list[dict[str, Any]], **values: Any) -> None:
+        """Write the run and its steps; a finished run also records `PathRunFinished`."""
         now = uow.now()
-        store.insert_run(uow.conn, {
-            "id": run_id, "path": path.name, "trigger_id": trigger_id,
-            "trigger_type": event.event_type(), "trigger_data": plain(event.payload()),
-            "status": status.value, "step_cursor": 0, "inputs": {}, "reasons": [],
-            "guards": path.guards, "verdicts": [], "error": None, "timing": timing,
-            "started_at": now, "updated_at": now, "finished_at": None if planned else now,
-            **values}, planned)
-        if not planned:
+        row = {"id": run_id, "path": path.name, "trigger_id": trigger_id,
+               "trigger_type": event.event_type(), "trigger_data": plain(event.payload()),
+               "status": status.value, "step_cursor": 0, "inputs": {}, "reasons": [],
+               "guards": path.guards, "verdicts": [], "error": None, "timing": timing,
+               "started_at": now, "updated_at": now, "finished_at": None if planned else now,
+               **values}
+        store.insert_run(uow.conn, row, planned)
+        if row["finished_at"] is not None:
             uow.record(PathRunFinished(run_id=run_id, path=path.name, status=status.value))
 
     def _plan(self, run_id: str, index: int, spec: StepSpec) -> dict[str, Any]:
@@ -121,20 +171,28 @@ class StepRunner:
                 "command_type": command_type, "command": command,
                 "compensation_type": comp_type, "compensation": comp,
                 "idempotency_key": idempotency_key(run_id, index),
-                "status": StepStatus.PLANNED.value, "attempts": 0}
+                "status": StepStatus.PLANNED.value, "attempts": 0, "result": None,
+                "error": None, "due_at": None, "started_at": None, "finished_at": None,
+                "compensated_at": None, "elapsed_ms": None}
 
     # forward steps --------------------------------------------------------------------------
     def on_step_due(self, event: PathStepDue, uow: UnitOfWork) -> None:
-        run = self._lock(uow, event.run_id)
-        if RunStatus(run.status) not in _ACTIVE or run.step_cursor != event.index:
+        row = self._lock(uow, event.run_id)
+        if RunStatus(row.status) not in _ACTIVE or row.step_cursor != event.index:
             return  # a duplicate, or the run moved on (blocked, cancelled, finished)
-        step = store.step(uow.conn, run.id, event.index)
+        step = store.step(uow.conn, row.id, event.index)
         assert step is not None
         now = uow.now()
         if step.status == StepStatus.WAITING and step.due_at > now:
             return  # an early copy: the step's timer is on the way
-        half_open = self._guarded(uow, run, event.index, now)
-        if half_open is None:
+        run = _Run(id=row.id, path=row.path, guards=list(row.guards),
+                   verdicts=list(row.verdicts))
+        log, blocking, half_open = self._verdicts(uow, run, event.index, now)
+        if blocking is not None:
+            store.update_run(uow.conn, run.id, verdicts=log, status=RunStatus.BLOCKED.value,
+                             error=blocking.reason, updated_at=now)
+            uow.record(PathRunBlocked(run_id=run.id, path=run.path, index=event.index,
+                                      reason=blocking.reason))
             return
         action = self.commands.decode(step.command_type, step.command)
         if isinstance(action, Wait | WaitUntil):
@@ -143,36 +201,46 @@ class StepRunner:
                 store.update_step(uow.conn, run.id, event.index, due_at=due,
                                   status=StepStatus.WAITING.value, started_at=now)
                 store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value,
-                                 updated_at=now)
+                                 verdicts=log, updated_at=now)
                 uow.record(PathStepDue(run_id=run.id, index=event.index), deliver_at=due)
                 return
-            result: Any = {"waited_until": due.isoformat()}
-            elapsed = 0.0
+            ok, result, elapsed = True, {"waited_until": due.isoformat()}, 0.0
         else:
-            store.update_step(uow.conn, run.id, event.index, started_at=step.started_at or now,
+            ok, result, elapsed = self._execute(uow, action, step.idempotency_key)
+        started_at = step.started_at or now
+        if not ok:  # the step failed: undo what came before it
+            store.update_step(uow.conn, run.id, event.index, status=StepStatus.FAILED.value,
+                              error=result, finished_at=now, started_at=started_at,
                               attempts=step.attempts + 1)
-            started = time.perf_counter()
-            try:
-                with uow.savepoint():
-                    result = uow.execute(with_key(action, step.idempotency_key))
-            except INFRASTRUCTURE_ERRORS:
-                raise
-            except Exception as exc:  # the step failed: undo what came before it
-                error = error_text(exc)
-                store.update_step(uow.conn, run.id, event.index, status=StepStatus.FAILED.value,
-                                  error=error, finished_at=now)
-                self._trip_on_failure_rate(uow, run.path, now)
-                self._compensate(uow, run, below=event.index,
-                                 error=f"step {event.index} ({step.name}) failed: {error}")
-                return
-            elapsed = (time.perf_counter() - started) * 1000
+            store.update_run(uow.conn, run.id, verdicts=log)
+            self._trip_on_failure_rate(uow, run.path, now)
+            self._compensate(uow, row, below=event.index,
+                             error=f"step {event.index} ({step.name}) failed: {result}")
+            return
         store.update_step(uow.conn, run.id, event.index, status=StepStatus.COMPLETED.value,
                           result=plain(result), finished_at=now, elapsed_ms=elapsed,
-                          started_at=step.started_at or now)
-        for name in half_open:  # the probe through a half-open breaker went well
+                          started_at=started_at, attempts=step.attempts + 1)
+        self._closed_by_probe(uow, half_open, now)
+        self._advance(uow, row, event.index + 1, now, verdicts=log)
+
+    def _execute(self, uow: UnitOfWork, action: Any, key: str) -> tuple[bool, Any, float]:
+        """Run a step's command in a savepoint: (succeeded, result or error text, ms)."""
+        started = time.perf_counter()
+        try:
+            with uow.savepoint():
+                result = uow.execute(with_key(action, key))
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
+            return False, error_text(exc), 0.0
+        return True, result, (time.perf_counter() - started) * 1000
+
+    @staticmethod
+    def _closed_by_probe(uow: UnitOfWork, half_open: list[str], now: datetime) -> None:
+        """The probe through a half-open breaker went well: those breakers close."""
+        for name in half_open:
             if breakers.record_success(uow.conn, name, now):
                 uow.record(BreakerClosed(breaker=name, how="recovered"))
-        self._advance(uow, run, event.index + 1, now)
 
     def _trip_on_failure_rate(self, uow: UnitOfWork, path: str, now: datetime) -> None:
         verdict = step_health.after_failure(uow.conn, path, now, self.step_failures)
@@ -181,21 +249,26 @@ class StepRunner:
                                       detector=verdict.detector, dry_run=verdict.dry_run,
                                       details=verdict.details))
 
-    def _advance(self, uow: UnitOfWork, run: sa.Row[Any], index: int, now: datetime) -> None:
+    def _advance(self, uow: UnitOfWork, run: sa.Row[Any], index: int, now: datetime,
+                 **values: Any) -> None:
         if index < store.step_count(uow.conn, run.id):
             store.update_run(uow.conn, run.id, status=RunStatus.RUNNING.value,
-                             step_cursor=index, updated_at=now)
+                             step_cursor=index, updated_at=now, **values)
             uow.record(PathStepDue(run_id=run.id, index=index))
             return
-        store.finish_run(uow.conn, run.id, RunStatus.COMPLETED, now, step_cursor=index)
+        store.finish_run(uow.conn, run.id, RunStatus.COMPLETED, now, step_cursor=index,
+                         **values)
         uow.record(PathRunFinished(run_id=run.id, path=run.path,
                                    status=RunStatus.COMPLETED.value))
 
-    def _guarded(self, uow: UnitOfWork, run: sa.Row[Any], index: int,
-                 now: datetime) -> list[str] | None:
-        """Ask the kill switches and breakers; a blocking verdict freezes the run (None).
+    @staticmethod
+    def _verdicts(uow: UnitOfWork, run: _Run, index: int,
+                  now: datetime) -> tuple[list[dict[str, Any]], Verdict | None, list[str]]:
+        """Ask the kill switches and breakers before step `index`.
 
-        Otherwise the names of the half-open breakers this step is the probe of.
+        Returns the run's verdict log with these verdicts added, the blocking verdict (None
+        when the step may run; blocking verdicts are written to the guards' verdict log) and
+        the half-open breakers this step is the probe of.
         """
         verdicts = [killswitch.check(uow.conn, [path_scope(run.path)])]
         loaded = [(name, breakers.load(uow.conn, name)) for name in run.guards]
@@ -207,16 +280,10 @@ class StepRunner:
                 breakers.log_verdict(uow.conn, verdict, key, now)
         stamp = {"step": index, "at": now.isoformat()}
         log = [*run.verdicts, *({**stamp, **v.as_dict()} for v in verdicts)]
-        blocking: Verdict | None = next((v for v in verdicts if v.blocks), None)
-        if blocking is None:
-            store.update_run(uow.conn, run.id, verdicts=log)
-            return [name for name, b in loaded
-                    if b is not None and b.current_state(now) is BreakerState.HALF_OPEN]
-        store.update_run(uow.conn, run.id, verdicts=log, status=RunStatus.BLOCKED.value,
-                         error=blocking.reason, updated_at=now)
-        uow.record(PathRunBlocked(run_id=run.id, path=run.path, index=index,
-                                  reason=blocking.reason))
-        return None
+        blocking = next((v for v in verdicts if v.blocks), None)
+        half_open = [name for name, b in loaded
+                     if b is not None and b.current_state(now) is BreakerState.HALF_OPEN]
+        return log, blocking, half_open
 
     # compensation ---------------------------------------------------------------------------
     def _compensate(self, uow: UnitOfWork, run: sa.Row[Any], *, below: int, error: str,

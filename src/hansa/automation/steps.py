@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from datetime import datetime, timedelta
@@ -84,9 +85,15 @@ class CommandRegistry:
                               code="bad_command") from exc
 
 
+@functools.cache
+def _shape(cls: type) -> tuple[dict[str, Any], frozenset[str]]:
+    """A command class's field types and init fields, resolved once per class."""
+    return typing.get_type_hints(cls), frozenset(f.name for f in dataclasses.fields(cls)
+                                                 if f.init)
+
+
 def _build(cls: type, payload: dict[str, Any]) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    hints, fields = _shape(cls)
     unknown = set(payload) - fields
     if unknown:
         raise TypeError(f"unexpected fields {sorted(unknown)}")

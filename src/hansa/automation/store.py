@@ -88,39 +88,46 @@ def _locked(conn: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
 
 
 # runs and steps -------------------------------------------------------------------------------
+# Built once: a statement built per call costs more in SQLAlchemy than SQLite takes to run it.
+_INSERT_RUN = runs.insert()
+_INSERT_STEPS = steps.insert()
+_RUN = sa.select(runs).where(runs.c.id == sa.bindparam("run_id_"))
+_RUN_LOCKED = _RUN.with_for_update()
+_UPDATE_RUN = runs.update().where(runs.c.id == sa.bindparam("run_id_"))
+_STEP = sa.select(steps).where(steps.c.run_id == sa.bindparam("run_id_"),
+                               steps.c.step_index == sa.bindparam("index_"))
+_UPDATE_STEP = steps.update().where(steps.c.run_id == sa.bindparam("run_id_"),
+                                    steps.c.step_index == sa.bindparam("index_"))
+_STEP_COUNT = sa.select(sa.func.count()).where(steps.c.run_id == sa.bindparam("run_id_"))
+
+
 def insert_run(conn: Connection, values: dict[str, Any],
                planned: list[dict[str, Any]]) -> None:
-    conn.execute(runs.insert().values(**values))
+    conn.execute(_INSERT_RUN, values)
     if planned:
-        conn.execute(steps.insert(), planned)
-
-
-def run_by_trigger(conn: Connection, path: str, trigger_id: str) -> str | None:
-    return conn.execute(sa.select(runs.c.id).where(
-        runs.c.path == path, runs.c.trigger_id == trigger_id)).scalar_one_or_none()
+        conn.execute(_INSERT_STEPS, planned)
 
 
 def lock_run(conn: Connection, run_id: str) -> sa.Row[Any] | None:
     """The run, locked until the end of the transaction (one step at a time per run)."""
-    return conn.execute(_locked(conn, sa.select(runs).where(runs.c.id == run_id))).first()
+    query = _RUN_LOCKED if conn.dialect.name == "postgresql" else _RUN
+    return conn.execute(query, {"run_id_": run_id}).first()
 
 
 def update_run(conn: Connection, run_id: str, **values: Any) -> None:
-    conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+    conn.execute(_UPDATE_RUN, {"run_id_": run_id, **values})
 
 
 def step(conn: Connection, run_id: str, index: int) -> sa.Row[Any] | None:
-    return conn.execute(sa.select(steps).where(
-        steps.c.run_id == run_id, steps.c.step_index == index)).first()
+    return conn.execute(_STEP, {"run_id_": run_id, "index_": index}).first()
 
 
 def update_step(conn: Connection, run_id: str, index: int, **values: Any) -> None:
-    conn.execute(steps.update().where(steps.c.run_id == run_id, steps.c.step_index == index)
-                 .values(**values))
+    conn.execute(_UPDATE_STEP, {"run_id_": run_id, "index_": index, **values})
 
 
 def step_count(conn: Connection, run_id: str) -> int:
-    return conn.execute(sa.select(sa.func.count()).where(steps.c.run_id == run_id)).scalar_one()
+    return conn.execute(_STEP_COUNT, {"run_id_": run_id}).scalar_one()
 
 
 def undoable(conn: Connection, run_id: str) -> list[tuple[int, bool]]:

@@ -18,15 +18,13 @@ from hansa.kernel.errors import InvalidData, NotFound
 from hansa.kernel.ids import new_id
 from hansa.kernel.messages import Envelope
 
-_SEEN = sa.select(inbox.c.event_id).where(inbox.c.consumer == sa.bindparam("consumer"),
-                                          inbox.c.event_id == sa.bindparam("event_id"))
 _MARK_SEEN = inbox.insert().values(consumer=sa.bindparam("consumer"),
                                    event_id=sa.bindparam("event_id"),
                                    handled_at=sa.bindparam("handled_at"))
 
 
 class _Duplicate(Exception):
-    """Raised inside the savepoint to undo a handler that lost the inbox race."""
+    """Raised inside the savepoint when the consumer has the event in its inbox already."""
 
 
 class Outcome(enum.Enum):
@@ -94,23 +92,21 @@ class Dispatcher:
 
     @staticmethod
     def _handle(uow: UnitOfWork, consumer: Consumer, envelope: Envelope) -> Attempt:
-        seen = uow.conn.execute(_SEEN, {"consumer": consumer.name,
-                                        "event_id": envelope.id}).first()
-        if seen is not None:
-            return Attempt(Outcome.DUPLICATE)
+        """The inbox row first, then the handler, in one savepoint.
+
+        A duplicate (handled before, or by another worker right now: its uncommitted inbox row
+        makes this insert wait for its commit) fails the insert before the handler runs.
+        """
         try:
             with uow.savepoint():
-                uow.delivering = envelope
-                consumer.handler(envelope.event(), uow)
                 try:
                     uow.conn.execute(_MARK_SEEN, {"consumer": consumer.name,
                                                   "event_id": envelope.id,
                                                   "handled_at": uow.now()})
                 except IntegrityError:
-                    # Another worker handled the same event concurrently and won the inbox
-                    # row. (Only here: a constraint the handler's own writes break is a
-                    # failure.) Undo this handler's writes too.
                     raise _Duplicate from None
+                uow.delivering = envelope
+                consumer.handler(envelope.event(), uow)
         except _Duplicate:
             return Attempt(Outcome.DUPLICATE)
         return Attempt(Outcome.HANDLED)

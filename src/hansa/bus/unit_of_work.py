@@ -110,20 +110,27 @@ class UnitOfWork:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """Undo the block's writes and recorded events if it raises; the transaction goes on."""
+        """Undo the block's writes and recorded events if it raises; the transaction goes on.
+
+        Plain SQL savepoints: SQLAlchemy compiles its own savepoint clauses on every use, which
+        cost more than the savepoint itself in a delivery that runs three of them.
+        """
         mark = self._recorded()
-        nested = self.conn.begin_nested()
+        name = f"hansa_sp_{len(self._marks) + 1}"
+        conn = self.conn
+        conn.exec_driver_sql(f"SAVEPOINT {name}")
         self._marks.append(mark)
         try:
             yield
         except BaseException:
-            if nested.is_active:
-                nested.rollback()
+            if conn.in_transaction() and not conn.invalidated:
+                conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+                conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
             self._forget_after(mark)
             raise
         finally:
             self._marks.pop()
-        nested.commit()
+        conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
