@@ -108,7 +108,7 @@ class SeriesState:
     def offer(self, value: int | None) -> tuple[bool, str]:
         started = time.perf_counter_ns()
         verdict = check_price(value, last_good=self.last_good, guard=GUARD,
-                              history=self.history[-self.thresholds.window:],
+                              history=self.history[-self.thresholds.history:],
                               thresholds=self.thresholds)
         if self.timings_ns is not None:
             self.timings_ns.append(time.perf_counter_ns() - started)

@@ -117,3 +117,66 @@ def test_every_refusal_carries_the_field_and_the_last_good_value(history: list[i
     if not verdict.allowed:
         assert verdict.reason.startswith(f"cost {value}: ")
         assert (verdict.details["field"], verdict.details["last_good"]) == ("cost", last)
+
+
+def _replay(values: list[int], thresholds: PriceThresholds = DEFAULT_THRESHOLDS,
+            ) -> tuple[int | None, str]:
+    """Offer each value as the feed handler does (only accepted ones enter the history); the
+    index of the first refusal and its detector, or (None, "")."""
+    history: list[int] = []
+    for i, value in enumerate(values):
+        verdict = check_price(value, last_good=history[-1] if history else None,
+                              history=history[-thresholds.history:], guard=G,
+                              thresholds=thresholds)
+        if not verdict.allowed:
+            return i, verdict.detector
+        history.append(value)
+    return None, ""
+
+
+def _steady(days: int, level: int = 2500) -> list[int]:
+    return [round(level * (1 + 0.03 * ((i * 7) % 5 - 2) / 2)) for i in range(days)]  # +-3%
+
+
+def test_a_slow_drift_that_each_day_passes_the_window_is_caught_by_the_ewma_drift() -> None:
+    history = _steady(40)
+    drift = [round(history[-1] * 0.98 ** (t + 1)) for t in range(60)]
+    no_drift = PriceThresholds(drift_below=10.0, drift_above=10.0)
+
+    assert _replay(history + drift, no_drift) == (None, "")  # the window follows it down
+    index, detector = _replay(history + drift)
+    assert detector == "ewma_drift"
+    assert index is not None and 40 < index < 100
+
+
+def test_promotions_and_a_repricing_are_not_drift() -> None:
+    weeks = []
+    for week in range(12):
+        level = 2500 if week < 6 else 2150  # a 14% repricing half-way
+        days = _steady(7, level)
+        if week % 2:  # every other week, three days at 30% off
+            days[2:5] = [round(v * 0.7) for v in days[2:5]]
+        weeks += days
+
+    assert _replay(weeks) == (None, "")
+
+
+def test_the_drift_refusal_says_how_far_the_level_moved() -> None:
+    history = _steady(40)
+    values = history + [round(history[-1] * 0.98 ** (t + 1)) for t in range(60)]
+    index, _ = _replay(values)
+    assert index is not None
+    verdict = check_price(values[index], last_good=values[index - 1], guard=G,
+                          history=values[:index][-DEFAULT_THRESHOLDS.history:])
+
+    assert verdict.reason.startswith(f"price {values[index]}: a sustained drift: the recent "
+                                     f"level ")
+    assert "below the long-run level" in verdict.reason
+    assert verdict.details["gap"] < -DEFAULT_THRESHOLDS.drift_below
+
+
+def test_drift_thresholds_are_validated() -> None:
+    with pytest.raises(ValueError, match="drift_slow < drift_fast"):
+        PriceThresholds(drift_fast=0.05, drift_slow=0.3)
+    with pytest.raises(ValueError, match="drift_min_samples"):
+        PriceThresholds(drift_min_samples=100)

@@ -161,6 +161,40 @@ def ewma_band(value: float, state: Ewma, *, k: float, min_samples: int, min_sigm
     return _allowed(guard, "ewma_band", **details)
 
 
+def ewma_mean(values: Sequence[float], alpha: float) -> float:
+    """The exponentially weighted mean of `values` (newest last), started at the first one:
+    the `Ewma` mean without its variance, in a plain loop (it runs on every guarded update)."""
+    mean = values[0]
+    for value in values[1:]:
+        mean += alpha * (value - mean)
+    return mean
+
+
+def ewma_drift(values: Sequence[float], *, fast: float, slow: float, max_below: float,
+               max_above: float, min_samples: int, guard: str) -> Verdict:
+    """Refuses when a fast EWMA of `values` (newest last) has left the slow one by more than
+    `max_below` under it or `max_above` over it: a sustained move, not a blip.
+
+    A slow drift (a feed losing 2% a day) passes every check against recent values, because
+    each day looks like the last; the slow EWMA remembers where the series was. Short moves
+    (a few days of promotion) pull the fast average only part of the way.
+    """
+    if len(values) < max(min_samples, 1):
+        return _allowed(guard, "ewma_drift", warming_up=True, samples=len(values),
+                        min_samples=min_samples)
+    quick, steady = ewma_mean(values, fast), ewma_mean(values, slow)
+    gap = quick - steady
+    details = {"fast_mean": round(quick, 6), "slow_mean": round(steady, 6),
+               "gap": round(gap, 6), "max_below": max_below, "max_above": max_above,
+               "fast_alpha": fast, "slow_alpha": slow, "samples": len(values)}
+    if -max_below <= gap <= max_above:
+        return _allowed(guard, "ewma_drift", **details)
+    side = "below" if gap < 0 else "above"
+    return _refused(guard, "ewma_drift", f"the fast EWMA ({fast:g}) is {abs(gap):.3g} {side} "
+                    f"the slow EWMA ({slow:g}), beyond {max_below if gap < 0 else max_above:g}: "
+                    f"a sustained drift", **details)
+
+
 # rate windows ------------------------------------------------------------------------------
 def _in_window(at: datetime, now: datetime, window: timedelta) -> bool:
     return now - window < at <= now

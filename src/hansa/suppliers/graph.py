@@ -338,7 +338,7 @@ def _set_cost(ctx: _Context, rec: ItemRecord, sku: str, amount: int, currency: s
     if not ctx.force:
         verdict = check_price(amount, last_good=None if in_force is None else in_force.amount,
                               history=samples.recent(ctx.uow.conn, series,
-                                                     ctx.guards.prices.window),
+                                                     ctx.guards.prices.history),
                               guard=f"feed:{ctx.supplier.code}:price", field="cost",
                               thresholds=ctx.guards.prices)
         if not verdict.allowed:

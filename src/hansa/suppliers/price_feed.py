@@ -120,7 +120,7 @@ def _refusals(uow: UnitOfWork, row: _Row, guard: str,
     for field, value in row.values.items():
         verdict = _currency_refusal(row, field, guard) or check_price(
             value, last_good=row.last_good[field], field=field, guard=guard,
-            history=samples.recent(uow.conn, row.series(field), thresholds.window),
+            history=samples.recent(uow.conn, row.series(field), thresholds.history),
             thresholds=thresholds)
         if not verdict.allowed:
             found.append(verdict)
