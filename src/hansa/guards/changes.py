@@ -1,6 +1,8 @@
 """Recent changes per scope, for rate breakers ("share of SKUs a feed changed per minute").
 
-Only the window a breaker looks at is kept: each write prunes what has fallen out of it.
+Only the window a breaker looks at is kept: writes prune what has fallen out of it, at most
+once per quarter of the window per scope and process (readers filter by time anyway, so rows
+past the window only wait a little longer to go).
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ def since(conn: Connection, scope: str, at: datetime) -> list[tuple[datetime, st
                                                                        "since": at})]
 
 
+_pruned: dict[tuple[int, str], datetime] = {}  # (engine, scope) -> when this process last pruned
+
+
 def record(conn: Connection, scope: str, key: str, at: datetime, *, keep: timedelta) -> None:
-    """Log one change and forget the scope's changes older than `keep`."""
-    conn.execute(_PRUNE, {"scope": scope, "before": at - keep})
+    """Log one change; now and then forget the scope's changes older than `keep`."""
+    slot = (id(conn.engine), scope)
+    last = _pruned.get(slot)
+    if last is None or at - last >= keep / 4 or at < last:
+        conn.execute(_PRUNE, {"scope": scope, "before": at - keep})
+        _pruned[slot] = at
     conn.execute(_APPEND, {"scope": scope, "subject_key": key, "at": at})
