@@ -26,6 +26,12 @@ LEASE = timedelta(seconds=60)  # the default; Settings.bus_lease_seconds sets it
 TRANSACTION_BUDGET = 0.02
 
 
+_ENQUEUE = {
+    name: insert(deliveries).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+
+
 def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
             at: datetime, *, attempts: int = 0, last_error: str | None = None) -> None:
     """Queue `envelope` for each consumer; a delivery already pending is kept as it is.
@@ -34,6 +40,14 @@ def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
     again; like JetStream's message-id dedupe, the second hand-off must be a no-op, not an error.
     `attempts` carries over failures made elsewhere (a transport parking a retry here).
     """
+    enqueue_many(conn, [(consumer_names, envelope, at)], attempts=attempts,
+                 last_error=last_error)
+
+
+def enqueue_many(conn: Connection,
+                 items: Iterable[tuple[Iterable[str], Envelope, datetime]], *,
+                 attempts: int = 0, last_error: str | None = None) -> None:
+    """`enqueue` for many envelopes (consumers, envelope, due time) in one statement."""
     rows = [
         {
             "consumer": name,
@@ -43,14 +57,11 @@ def enqueue(conn: Connection, consumer_names: Iterable[str], envelope: Envelope,
             "next_attempt_at": at,
             "last_error": last_error,
         }
-        for name in consumer_names
+        for names, envelope, at in items
+        for name in names
     ]
     if rows:
-        insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(
-            insert(deliveries).on_conflict_do_nothing(index_elements=["consumer", "event_id"]),
-            rows,
-        )
+        conn.execute(_ENQUEUE[conn.dialect.name], rows)
 
 
 _DELETE = deliveries.delete().where(deliveries.c.consumer == sa.bindparam("c"),

@@ -20,9 +20,9 @@ class InProcessTransport:
         self.bus = bus
 
     def handoff(self, conn: Connection, rows: Sequence[OutboxRow]) -> None:
-        for row in rows:
-            names = [c.name for c in self.bus.consumers_of(row.envelope.type)]
-            deliveries.enqueue(conn, names, row.envelope, row.deliver_at)
+        deliveries.enqueue_many(conn, [
+            ([c.name for c in self.bus.consumers_of(row.envelope.type)], row.envelope,
+             row.deliver_at) for row in rows])
 
     def consume_once(self, max_messages: int) -> int:
         return 0  # the DeliveryWorker drains bus_deliveries for this transport
