@@ -66,7 +66,7 @@ from hansa.suppliers import documents as supplier_documents
 from hansa.suppliers import graph as supplier_graph
 from hansa.suppliers import handlers as suppliers
 from hansa.suppliers import messages as suppliers_msg
-from hansa.suppliers import price_feed
+from hansa.suppliers import po_delivery, price_feed
 from hansa.suppliers import purchase_orders as supplier_pos
 from hansa.support import handlers as support
 from hansa.support import messages as support_msg
@@ -223,9 +223,12 @@ def bootstrap(
     register_order_to_cash(bus, engine, settings, notifier or SmtpNotifier(
         smtp, settings.mail_from), labels or LabelRenderer())
     register_demand(bus, engine, settings)
-    bus.subscribe(suppliers_msg.PurchaseOrderSent, "suppliers.deliver_po", partial(
-        supplier_pos.deliver_purchase_order,
-        sender=webhooks or HttpxWebhookSender(timeout_seconds=10.0)))
+    deliver_po = partial(po_delivery.deliver_purchase_order,
+                         sender=webhooks or HttpxWebhookSender(timeout_seconds=10.0))
+    bus.subscribe(suppliers_msg.PurchaseOrderSent, "suppliers.deliver_po", deliver_po,
+                  on_failure=po_delivery.delivery_failed)
+    bus.subscribe(suppliers_msg.PurchaseOrderDeliveryDue, "suppliers.deliver_held_po",
+                  deliver_po, on_failure=po_delivery.delivery_failed)
     dispatcher = Dispatcher(
         bus, retry or RetryPolicy(max_attempts=settings.bus_max_attempts,
                                   base=timedelta(seconds=2))

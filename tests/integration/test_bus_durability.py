@@ -269,3 +269,33 @@ def test_two_workers_racing_on_one_event_apply_it_once(pg_url: str, boot: Boot) 
     assert handled == [1]
     assert effect_rows(app.db) == [("race", 1)]
     assert inbox_rows(app.db) == [("race", envelope.id)]
+
+
+# failure hooks ------------------------------------------------------------------------------
+def test_a_failure_hook_keeps_its_writes_while_the_failed_attempt_is_undone(
+        db_url: str, boot: Boot) -> None:
+    app = boot(db_url)
+    heard: list[str] = []
+
+    def failing(event: Pinged, uow: UnitOfWork) -> None:
+        uow.conn.execute(effects.insert().values(consumer="handler", n=event.n))
+        raise RuntimeError("endpoint down")
+
+    def on_failure(event: Pinged, exc: Exception, uow: UnitOfWork) -> None:
+        heard.append(str(exc))
+        uow.conn.execute(effects.insert().values(consumer="hook", n=event.n))
+
+    def broken_hook(event: Pinged, exc: Exception, uow: UnitOfWork) -> None:
+        uow.conn.execute(effects.insert().values(consumer="broken-hook", n=event.n))
+        raise ValueError("the hook itself fails")
+
+    app.bus.subscribe(Pinged, "calls", failing, on_failure=on_failure)
+    app.bus.subscribe(Pinged, "calls-2", failing, on_failure=broken_hook)
+    _commit(app, Pinged(n=7))
+    for _ in range(FAST.max_attempts + 1):  # FAST retries at once
+        drain_worker(app.worker)
+
+    assert heard == ["endpoint down"] * FAST.max_attempts
+    # every attempt's handler writes were undone; the hook's stayed (the broken one's went)
+    assert sorted(effect_rows(app.db)) == [("hook", 7)] * FAST.max_attempts
+    assert sorted(d.consumer for d in list_dead_letters(app.bus)) == ["calls", "calls-2"]

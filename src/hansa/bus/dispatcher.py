@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from hansa.bus.unit_of_work import UnitOfWork
 from hansa.kernel.errors import InvalidData, NotFound
 from hansa.kernel.ids import new_id
 from hansa.kernel.messages import Envelope
+
+log = logging.getLogger(__name__)
 
 _MARK_SEEN = inbox.insert().values(consumer=sa.bindparam("consumer"),
                                    event_id=sa.bindparam("event_id"),
@@ -113,6 +116,8 @@ class Dispatcher:
 
     def _failed(self, uow: UnitOfWork, consumer: Consumer, envelope: Envelope, attempt_no: int,
                 exc: Exception) -> Attempt:
+        if consumer.on_failure is not None:
+            self._tell(uow, consumer, envelope, exc)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         terminal = isinstance(exc, TERMINAL_ERRORS)
         if terminal or attempt_no >= self.policy.max_attempts:
@@ -121,6 +126,18 @@ class Dispatcher:
             return Attempt(Outcome.DEAD, error)
         retry_at = self.bus.clock.now() + self.policy.delay(attempt_no)
         return Attempt(Outcome.RETRY, error, retry_at)
+
+    @staticmethod
+    def _tell(uow: UnitOfWork, consumer: Consumer, envelope: Envelope, exc: Exception) -> None:
+        """The consumer's failure hook, in a savepoint: if the hook fails too, the retry or dead
+        letter is still recorded."""
+        assert consumer.on_failure is not None
+        try:
+            with uow.savepoint():
+                consumer.on_failure(envelope.event(), exc, uow)
+        except Exception:
+            log.exception("failure hook of consumer %s failed for event %s", consumer.name,
+                          envelope.id)
 
     def _dead_letter_row(self, consumer: Consumer, envelope: Envelope, attempts: int,
                          error: str, terminal: bool) -> dict[str, object]:

@@ -17,6 +17,9 @@ E = TypeVar("E", bound=Event)
 
 CommandHandler = Callable[[Any, UnitOfWork], Any]
 EventHandler = Callable[[Any, UnitOfWork], None]
+# Told of a failed attempt after its writes were undone, in the delivery's transaction: for
+# what must outlive the failure (an endpoint's error rate).
+FailureHandler = Callable[[Any, Exception, UnitOfWork], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,7 @@ class Consumer:
     name: str
     event_type: str
     handler: EventHandler
+    on_failure: FailureHandler | None = None
 
 
 class MessageBus:
@@ -46,11 +50,14 @@ class MessageBus:
         self._commands[command_type] = handler
 
     def subscribe(
-        self, event_type: type[E], name: str, handler: Callable[[E, UnitOfWork], None]
+        self, event_type: type[E], name: str, handler: Callable[[E, UnitOfWork], None], *,
+        on_failure: Callable[[E, Exception, UnitOfWork], None] | None = None,
     ) -> None:
+        """Add consumer `name`; `on_failure` hears of each failed attempt (see FailureHandler)."""
         if name in self._consumers:
             raise UnexpectedState(f"consumer {name!r} is registered twice")
-        consumer = Consumer(name=name, event_type=event_type.event_type(), handler=handler)
+        consumer = Consumer(name=name, event_type=event_type.event_type(), handler=handler,
+                            on_failure=on_failure)
         self._consumers[name] = consumer
         self._by_type.setdefault(consumer.event_type, []).append(consumer)
 

@@ -86,3 +86,14 @@ changes = sa.Table(
     sa.Column("at", UtcDateTime(), nullable=False),
     sa.Index("ix_guards_changes_scope_at", "scope", "at"),
 )
+
+outcomes = sa.Table(
+    "guards_outcomes",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("scope", sa.String(120), nullable=False),  # the breaker's name
+    sa.Column("ok", sa.Boolean(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Index("ix_guards_outcomes_scope_at", "scope", "at"),
+)

@@ -223,6 +223,19 @@ class PurchaseOrderSent(Event):
 
 
 @dataclass(frozen=True)
+class PurchaseOrderDeliveryDue(Event):
+    """A JSON PO held while its supplier's endpoint breaker was open: try again now."""
+
+    context = "suppliers"
+    po_number: str
+    supplier_code: str
+    revision: int
+
+    def subject(self) -> str:
+        return self.po_number
+
+
+@dataclass(frozen=True)
 class PurchaseOrderAcknowledged(Event):
     context = "suppliers"
     po_number: str

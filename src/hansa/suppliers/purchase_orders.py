@@ -7,7 +7,7 @@ interchange, ship notices and invoices) move the tracked state.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.kernel.errors import Conflict, InvalidData, NotFound
 from hansa.kernel.money import is_currency
-from hansa.suppliers import jsonfeed, store
+from hansa.suppliers import store
 from hansa.suppliers.edi import edifact, x12_out
 from hansa.suppliers.messages import (
     ChangePurchaseOrder,
@@ -171,32 +171,3 @@ def purchase_order(conn: Any, po_number: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"no purchase order {po_number}", code="po_not_found")
     return dict(row._mapping)
-
-
-class PoSender(Protocol):
-    """Port: POST `body` to `url` with `headers`; raise unless the answer is 2xx."""
-
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int: ...
-
-
-def deliver_purchase_order(event: PurchaseOrderSent, uow: UnitOfWork, *,
-                           sender: PoSender) -> None:
-    """Consumer `suppliers.deliver_po`: POST a JSON PO to the supplier's endpoint, signed with
-    its secret. A failure raises, so the bus retries with back-off and dead-letters it after
-    the last attempt; EDI documents travel by the supplier's file transfer, not from here."""
-    po = store.purchase_orders
-    row = uow.conn.execute(sa.select(po).where(po.c.po_number == event.po_number)).first()
-    if row is None or row.channel != "json" or row.revision != event.revision:
-        return  # gone, not an API supplier, or superseded by a newer revision
-    api = uow.conn.execute(sa.select(store.secrets).where(
-        store.secrets.c.supplier_id == row.supplier_id)).first()
-    if api is None or not api.endpoint:
-        return
-    body = row.document.encode()
-    stamp = str(int(uow.now().timestamp()))
-    sender.post(api.endpoint, body, {
-        "Content-Type": "application/json", "X-Hansa-Timestamp": stamp,
-        "X-Hansa-Signature": jsonfeed.sign(api.secret, stamp, body),
-        "Idempotency-Key": f"{row.po_number}:{row.revision}"})
-    uow.conn.execute(po.update().where(po.c.po_number == row.po_number,
-                                       po.c.status == "sent").values(status="delivered"))

@@ -394,6 +394,16 @@ def upgrade() -> None:
     sa.Column('changed_at', hansa.db.metadata.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('scope', name=op.f('pk_guards_kill_switches'))
     )
+    op.create_table('guards_outcomes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('scope', sa.String(length=120), nullable=False),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_guards_outcomes'))
+    )
+    with op.batch_alter_table('guards_outcomes', schema=None) as batch_op:
+        batch_op.create_index('ix_guards_outcomes_scope_at', ['scope', 'at'], unique=False)
+
     op.create_table('guards_quarantine',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('source', sa.String(length=160), nullable=False),
@@ -1061,6 +1071,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_guards_quarantine_status')
 
     op.drop_table('guards_quarantine')
+    with op.batch_alter_table('guards_outcomes', schema=None) as batch_op:
+        batch_op.drop_index('ix_guards_outcomes_scope_at')
+
+    op.drop_table('guards_outcomes')
     op.drop_table('guards_kill_switches')
     with op.batch_alter_table('guards_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_guards_changes_scope_at')
