@@ -16,6 +16,7 @@ from hansa.bus.unit_of_work import UnitOfWork
 from hansa.demand import messages as m
 from hansa.demand import queries, store
 from hansa.demand.baseline import Baseline, fit
+from hansa.demand.calendar import NO_HOLIDAYS, HolidayCalendar
 from hansa.demand.detector import SpikeRule, SpikeVerdict, evaluate, transition
 from hansa.demand.model import DETECTED, Signal, SignalKind, hour_bucket, window_buckets
 from hansa.demand.signals import WeatherAlert, parse_alert, parse_signal
@@ -59,7 +60,8 @@ def _alert_signal(alert: WeatherAlert, source: str) -> Signal:
                   detail={**alert.as_evidence(), "cells": list(alert.cells)})
 
 
-def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule) -> Ingested:
+def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
+                   calendar: HolidayCalendar = NO_HOLIDAYS) -> Ingested:
     """Append the batch (all or nothing), add it to the hourly velocities, record weather
     alerts with the cells they cover, then run the detector on every touched key."""
     now = uow.now()
@@ -96,14 +98,15 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule) ->
     store.add_velocity(uow.conn, counts)
     watched = {k[:3] for k in counts if SignalKind(k[2]) in DETECTED and k[0]}
     watched |= _open_keys(uow)  # a key that went quiet must be able to close (and re-arm)
-    fired, closed = detect(uow, watched, rule, postal)
+    fired, closed = detect(uow, watched, rule, postal, calendar)
     uow.record(m.SignalsIngested(count=len(batch), alerts=len(alerts), source=cmd.source))
     return Ingested(len(batch), len(alerts), fired, closed)
 
 
-def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
-                    now: datetime) -> dict[Key, SpikeVerdict]:
-    """The detector's verdict for each key over the window ending now."""
+def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule, now: datetime,
+                    calendar: HolidayCalendar = NO_HOLIDAYS) -> dict[Key, SpikeVerdict]:
+    """The detector's verdict for each key over the window ending now (on a holiday hour the
+    baseline expects its rate times the series' holiday multiplier)."""
     buckets = window_buckets(now, rule.window_hours)
     counts = queries.window_counts(uow.conn, keys, buckets[0][0])
     baselines = queries.baselines_for(uow.conn, keys)
@@ -112,19 +115,19 @@ def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
         baseline = baselines.get(key)
         observed = sum(counts[key].get(b, 0) for b, _ in buckets)
         expected = 0.0 if baseline is None or baseline.method == "none" else sum(
-            baseline.expected(b) * share for b, share in buckets)
+            baseline.expected(b, calendar.is_holiday(b)) * share for b, share in buckets)
         out[key] = evaluate(observed, expected, rule)
     return out
 
 
 def detect(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
-           postal: dict[Key, Counter[tuple[str, str]]] | None = None
-           ) -> tuple[list[str], list[str]]:
+           postal: dict[Key, Counter[tuple[str, str]]] | None = None,
+           calendar: HolidayCalendar = NO_HOLIDAYS) -> tuple[list[str], list[str]]:
     """Edge-triggered: open a spike (SpikeConfirmed) on crossing, close it on falling back."""
     if not keys:
         return [], []
     now = uow.now()
-    verdicts = window_verdicts(uow, keys, rule, now)
+    verdicts = window_verdicts(uow, keys, rule, now, calendar)
     open_ids = queries.open_spikes(uow.conn, keys)
     fired, closed = [], []
     for key in sorted(keys):
@@ -171,19 +174,23 @@ def _open_keys(uow: UnitOfWork) -> set[Key]:
         sa.select(s.c.item, s.c.zone, s.c.kind).where(s.c.status == "open"))}
 
 
-def review_spikes(cmd: m.ReviewSpikes, uow: UnitOfWork, *, rule: SpikeRule) -> list[str]:
+def review_spikes(cmd: m.ReviewSpikes, uow: UnitOfWork, *, rule: SpikeRule,
+                  calendar: HolidayCalendar = NO_HOLIDAYS) -> list[str]:
     """Re-evaluate open spikes (every batch does this too; this is for quiet stretches)."""
-    return detect(uow, _open_keys(uow), rule)[1]
+    return detect(uow, _open_keys(uow), rule, calendar=calendar)[1]
 
 
-def on_signals_observed(event: m.SignalsObserved, uow: UnitOfWork, *, rule: SpikeRule) -> None:
+def on_signals_observed(event: m.SignalsObserved, uow: UnitOfWork, *, rule: SpikeRule,
+                        calendar: HolidayCalendar = NO_HOLIDAYS) -> None:
     """Consumer: signals published on the bus by a collector."""
     ingest_signals(m.IngestSignals(signals=tuple(event.signals), source=event.source or "bus"),
-                   uow, rule=rule)
+                   uow, rule=rule, calendar=calendar)
 
 
-def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork) -> dict[str, Any]:
-    """Refit every baseline of a kind from the hourly velocities (statsforecast)."""
+def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork, *,
+                  calendar: HolidayCalendar = NO_HOLIDAYS) -> dict[str, Any]:
+    """Refit every baseline of a kind from the hourly velocities (statsforecast), holidays of
+    the market's calendar kept out of the profile and learned as multipliers."""
     try:
         kind = SignalKind(cmd.kind)
     except ValueError:
@@ -193,7 +200,7 @@ def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork) -> dict[str, Any]:
     end = hour_bucket(uow.now())
     started = time.perf_counter()
     series = queries.history(uow.conn, kind.value, end, cmd.history_days * 24)
-    fitted = fit({f"{i}\x1f{z}": y for (i, z), y in series.items()}, end)
+    fitted = fit({f"{i}\x1f{z}": y for (i, z), y in series.items()}, end, calendar)
     now = uow.now()
     rows = [_baseline_row(key, kind.value, b, now) for key, b in fitted.items()]
     store.replace_baselines(uow.conn, kind.value, rows)
@@ -208,7 +215,8 @@ def _baseline_row(key: str, kind: str, b: Baseline, at: datetime) -> dict[str, A
     item, zone = key.split("\x1f")
     return {"item": item, "zone": zone, "kind": kind, "method": b.method,
             "rates": [round(r, 5) for r in b.rates], "sigma": round(b.sigma, 5),
-            "history_hours": b.history_hours, "fitted_at": at}
+            "history_hours": b.history_hours, "holiday_factor": b.holiday_factor,
+            "exposure": round(b.exposure, 3), "fitted_at": at}
 
 
 # the path's steps --------------------------------------------------------------------------

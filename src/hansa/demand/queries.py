@@ -40,8 +40,7 @@ def baselines_for(conn: Connection, keys: Iterable[Key]) -> dict[Key, Baseline]:
         chunk = wanted[start:start + 500]
         for r in conn.execute(sa.select(b).where(sa.tuple_(b.c.item, b.c.zone, b.c.kind)
                                                  .in_(chunk))):
-            out[(r.item, r.zone, r.kind)] = Baseline(r.method, list(r.rates), r.sigma,
-                                                     r.history_hours)
+            out[(r.item, r.zone, r.kind)] = _baseline(r)
     return out
 
 
@@ -49,7 +48,12 @@ def item_baselines(conn: Connection, item: str, kind: str) -> dict[str, Baseline
     """The baselines of one item (SKU) in every zone, by zone."""
     b = store.baselines
     rows = conn.execute(sa.select(b).where(b.c.item == item, b.c.kind == kind))
-    return {r.zone: Baseline(r.method, list(r.rates), r.sigma, r.history_hours) for r in rows}
+    return {r.zone: _baseline(r) for r in rows}
+
+
+def _baseline(r: Any) -> Baseline:
+    return Baseline(r.method, list(r.rates), r.sigma, r.history_hours,
+                    holiday_factor=r.holiday_factor, exposure=r.exposure)
 
 
 def open_spikes(conn: Connection, keys: Iterable[Key]) -> dict[Key, str]:

@@ -53,6 +53,8 @@ baselines = sa.Table(
     sa.Column("rates", Json, nullable=False),  # 168 expected events per hour, by hour of week
     sa.Column("sigma", sa.Float(), nullable=False),
     sa.Column("history_hours", sa.Integer(), nullable=False),
+    sa.Column("holiday_factor", sa.Float(), nullable=False, server_default="1"),
+    sa.Column("exposure", sa.Float(), nullable=False, server_default="1"),
     sa.Column("fitted_at", UtcDateTime(), nullable=False),
 )
 

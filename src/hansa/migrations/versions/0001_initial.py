@@ -249,6 +249,8 @@ def upgrade() -> None:
     sa.Column('rates', hansa.db.metadata.JsonDocument(), nullable=False),
     sa.Column('sigma', sa.Float(), nullable=False),
     sa.Column('history_hours', sa.Integer(), nullable=False),
+    sa.Column('holiday_factor', sa.Float(), server_default='1', nullable=False),
+    sa.Column('exposure', sa.Float(), server_default='1', nullable=False),
     sa.Column('fitted_at', hansa.db.metadata.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('item', 'zone', 'kind', name=op.f('pk_demand_baselines'))
     )
