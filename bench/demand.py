@@ -26,7 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hansa.demand.baseline import fit
+from hansa.demand.baseline import Baseline, fit
 from hansa.demand.detector import SpikeRule, evaluate, transition
 from hansa.demand.replenishment import (
     Forecast,
@@ -45,7 +45,10 @@ HOLDING_RATE_PER_HOUR = 0.25 / 8760
 EXPEDITE_PREMIUM = 0.20  # a pulled-in order costs 20% more per unit
 MARGIN = 15.0  # a unit sells at 25.00 and costs 10.00: a lost sale loses 15.00
 ORDER_COST = 50.0  # placing one purchase order (the same figure the min/max EOQ uses)
-RULE = SpikeRule()
+RULE = SpikeRule()  # the default
+PREVIOUS_RULE = SpikeRule(test="poisson", alpha=0.01, window_hours=3)  # before the NB test
+SWEEP = [SpikeRule(test=t, alpha=a, window_hours=w) for t in ("poisson", "nb")
+         for a in (0.01, 0.005, 0.001) for w in (3, 6)]
 
 
 # generated world ----------------------------------------------------------------------------
@@ -165,12 +168,16 @@ def simulate(policy: str, series: list[Series], sales: np.ndarray, carts: np.nda
     return tally
 
 
-def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRule = RULE
+def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRule = RULE,
+           fitted: dict[str, Baseline] | None = None
            ) -> tuple[dict[int, list[tuple[int, float]]], dict[str, Any], float]:
-    """Baselines from history (statsforecast), then the streaming detector hour by hour."""
+    """Baselines from history (statsforecast, unless given), then the streaming detector hour
+    by hour."""
     end = START + timedelta(hours=history)
     t0 = time.perf_counter()
-    fitted = fit({str(i): carts[i, :history].astype(float) for i in range(len(series))}, end)
+    if fitted is None:
+        fitted = fit({str(i): carts[i, :history].astype(float) for i in range(len(series))},
+                     end)
     fit_seconds = time.perf_counter() - t0
     fires: dict[int, list[tuple[int, float]]] = {}
     delays, false_alarms, detected = [], 0, 0
@@ -182,7 +189,8 @@ def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRul
         is_open, hit = False, set()
         for h in range(history + w, carts.shape[1]):
             verdict = evaluate(int(carts[i, h - w + 1:h + 1].sum()),
-                               sum(expected[h - w + 1:h + 1]), rule)
+                               sum(expected[h - w + 1:h + 1]), rule, exposure=b.exposure,
+                               dispersion=b.dispersion)
             step = transition(is_open, verdict, rule)
             if step == "close":
                 is_open = False
@@ -206,30 +214,55 @@ def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRul
     return fires, stats, fit_seconds
 
 
-def compare(skus: int, zones: int, days: int, seed: int) -> dict[str, Any]:
+def _kpis(t: Tally) -> dict[str, Any]:
+    lost_margin = t.lost * MARGIN
+    return {
+        "lost_sales_units": t.lost, "units_sold": t.sold,
+        "fill_rate": round(t.sold / max(t.sold + t.lost, 1), 4),
+        "stockout_sku_hours": t.stockout_hours, "holding_cost": round(t.holding, 2),
+        "expedite_cost": round(t.expedite, 2), "lost_margin": round(lost_margin, 2),
+        "ordering_cost": (t.orders + t.expedited_orders) * ORDER_COST,
+        "total_cost": round(t.holding + t.expedite + lost_margin
+                            + (t.orders + t.expedited_orders) * ORDER_COST, 2),
+        "orders": t.orders, "expedited_orders": t.expedited_orders}
+
+
+def _rule_name(rule: SpikeRule) -> str:
+    return f"{rule.test} alpha={rule.alpha} window={rule.window_hours}h"
+
+
+def compare(skus: int, zones: int, days: int, seed: int, sweep: bool = True) -> dict[str, Any]:
+    """The path (with the detector's default rule and with the previous one), hourly (s, S)
+    without sensing and the weekly planner on one generated world; with `sweep`, detection and
+    the path's cost for every rule of SWEEP."""
     history = 28 * 24
     series, sales, carts = generate(skus, zones, days * 24, history, seed)
-    fires, detection, _ = detect(series, carts, history)
+    end = START + timedelta(hours=history)
+    fitted = fit({str(i): carts[i, :history].astype(float) for i in range(len(series))}, end)
+    fires, detection, _ = detect(series, carts, history, RULE, fitted)
+    old_fires, old_detection, _ = detect(series, carts, history, PREVIOUS_RULE, fitted)
     supply, unit_cost = Supply(lead_time_hours=96, moq=12, case_pack=6), 10.0
     out: dict[str, Any] = {"skus": skus, "zones": zones, "days": days, "seed": seed,
-                           "lead_time_hours": 96, "detection": detection, "policies": {}}
-    for policy in ("demand-sensing", "hourly-s-S", "weekly-min-max"):
-        t = simulate(policy, series, sales, carts, history, skus, supply, unit_cost, fires)
-        lost_margin = t.lost * MARGIN
-        out["policies"][policy] = {
-            "lost_sales_units": t.lost, "units_sold": t.sold,
-            "fill_rate": round(t.sold / max(t.sold + t.lost, 1), 4),
-            "stockout_sku_hours": t.stockout_hours, "holding_cost": round(t.holding, 2),
-            "expedite_cost": round(t.expedite, 2), "lost_margin": round(lost_margin, 2),
-            "ordering_cost": (t.orders + t.expedited_orders) * ORDER_COST,
-            "total_cost": round(t.holding + t.expedite + lost_margin
-                                + (t.orders + t.expedited_orders) * ORDER_COST, 2),
-            "orders": t.orders,
-            "expedited_orders": t.expedited_orders}
-    out["alpha_sweep"] = {}
-    for alpha in (0.01, 0.001, 0.0001):
-        out["alpha_sweep"][str(alpha)] = detect(series, carts, history,
-                                                SpikeRule(alpha=alpha))[1]
+                           "lead_time_hours": 96, "rule": _rule_name(RULE),
+                           "previous_rule": _rule_name(PREVIOUS_RULE),
+                           "detection": detection, "detection_previous_rule": old_detection,
+                           "policies": {}}
+    runs = [("demand-sensing", "demand-sensing", fires),
+            ("demand-sensing (previous rule)", "demand-sensing", old_fires),
+            ("hourly-s-S", "hourly-s-S", fires), ("weekly-min-max", "weekly-min-max", fires)]
+    for name, policy, firings in runs:
+        out["policies"][name] = _kpis(simulate(policy, series, sales, carts, history, skus,
+                                               supply, unit_cost, firings))
+    if not sweep:
+        return out
+    out["rule_sweep"] = []
+    for rule in SWEEP:
+        rule_fires, stats, _ = detect(series, carts, history, rule, fitted)
+        k = _kpis(simulate("demand-sensing", series, sales, carts, history, skus, supply,
+                           unit_cost, rule_fires))
+        out["rule_sweep"].append({"rule": _rule_name(rule), **stats,
+                                  "path_lost_sales_units": k["lost_sales_units"],
+                                  "path_total_cost": k["total_cost"]})
     return out
 
 

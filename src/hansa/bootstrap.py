@@ -305,7 +305,8 @@ def register_order_to_cash(bus: MessageBus, engine: Engine, settings: Settings,
 def register_demand(bus: MessageBus, engine: Engine, settings: Settings) -> None:
     """Demand sensing (signals, baselines, spikes) and the replenishment path."""
     rule = SpikeRule(margin=settings.demand_spike_margin, alpha=settings.demand_spike_alpha,
-                     window_hours=settings.demand_window_hours)
+                     window_hours=settings.demand_window_hours,
+                     test=settings.demand_spike_test)
     calendar = calendar_from_settings(settings.demand_holiday_country,
                                       settings.demand_holiday_subdivision,
                                       settings.demand_holiday_timezone,

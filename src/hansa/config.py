@@ -114,6 +114,10 @@ class Settings(BaseSettings):
         default="America/New_York", description="the market's time zone for holiday dates")
     demand_holiday_extra: str = Field(
         default="", description="extra holiday dates, comma-separated ISO dates (retail days)")
+    demand_spike_test: str = Field(
+        default="nb", pattern="^(nb|poisson)$",
+        description="the significance test: negative binomial with the baseline's error, or "
+                    "the plain Poisson")
     demand_window_hours: int = Field(
         default=3, ge=1, description="the detector's window (hours of velocity)")
     demand_service_level: float = Field(

@@ -67,6 +67,12 @@ class Baseline:
     def mean_per_hour(self) -> float:
         return sum(self.rates) / len(self.rates)
 
+    @property
+    def dispersion(self) -> float:
+        """The hourly error's variance over the mean hourly rate (1 for Poisson scatter)."""
+        mean = self.mean_per_hour
+        return self.sigma ** 2 / mean if mean > 0 else 1.0
+
 
 def method_for(y: np.ndarray) -> str:
     n = len(y)

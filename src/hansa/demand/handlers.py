@@ -4,6 +4,7 @@ raise the open purchase order (guarded), and publish the zone's promise with the
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -116,7 +117,9 @@ def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule, now: datet
         observed = sum(counts[key].get(b, 0) for b, _ in buckets)
         expected = 0.0 if baseline is None or baseline.method == "none" else sum(
             baseline.expected(b, calendar.is_holiday(b)) * share for b, share in buckets)
-        out[key] = evaluate(observed, expected, rule)
+        out[key] = evaluate(observed, expected, rule,
+                            exposure=baseline.exposure if baseline else math.inf,
+                            dispersion=baseline.dispersion if baseline else 1.0)
     return out
 
 
@@ -290,8 +293,10 @@ def _record_action(uow: UnitOfWork, key: str, cmd: m.RaisePurchaseOrder, number:
 def revert_purchase_order(cmd: m.RevertPurchaseOrder, uow: UnitOfWork) -> dict[str, Any]:
     """Compensation: the raised PO goes back to its previous lines (a new PO to quantity 0)."""
     a = store.actions
-    rows = uow.conn.execute(sa.select(a).where(a.c.spike_id == cmd.spike_id,
-                                               a.c.action.in_(["raise", "create"]))).all()
+    query = sa.select(a).where(a.c.spike_id == cmd.spike_id, a.c.action.in_(["raise", "create"]))
+    if cmd.sku:
+        query = query.where(a.c.sku == cmd.sku.strip().upper())
+    rows = uow.conn.execute(query.order_by(a.c.at.desc(), a.c.key.desc())).all()
     for row in rows:
         lines = row.previous_lines or [[s, 0, c, cur] for s, _, c, cur in row.new_lines]
         uow.execute(ChangePurchaseOrder(po_number=row.po_number, lines=tuple(

@@ -49,10 +49,12 @@ class RaisePurchaseOrder(Command):
 
 @dataclass(frozen=True, slots=True)
 class RevertPurchaseOrder(Command):
-    """Compensation: put the PO lines back as they were before the raise."""
+    """Compensation: put the PO lines back as they were before the raise (of one SKU of the
+    spike when `sku` is set: a category spike raises one per SKU)."""
 
     spike_id: str
     idempotency_key: str = ""
+    sku: str = ""
 
 
 @dataclass(frozen=True, slots=True)
