@@ -11,9 +11,10 @@ Too few events can never be significant, so a thin series cannot fire on a lucky
 against the margin-inflated rate (rather than the baseline itself) cut false alarms on the
 generated series of bench/demand.py by a factor of about 3 at the same alpha.
 
-The default `test = "nb"` judges the significance against a negative binomial of the same mean
-instead of the Poisson (`test = "poisson"`): the baseline is an estimate, and the counts scatter more than a Poisson
-where the profile misses (the baseline's own error says how much). Its variance is
+The default `test = "nb"` judges the significance against a negative binomial of the same
+mean instead of the Poisson (`test = "poisson"`): the baseline is an estimate, and the counts
+scatter more than a Poisson where the profile misses (the baseline's own error says how much).
+Its variance is
   mean x D + mean^2 / (exposure x expected),
 D = max(1, sigma^2 / mean hourly rate) (the hourly error over the Poisson scatter) and the
 second term the estimate's own error: a rate averaged over `exposure` past periods rests on
