@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -386,33 +387,46 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
+def _detection_row(name: str, d: dict[str, Any]) -> str:
+    return (f"| {name} | {d['labelled_spikes']} | {d['detected']} | {d['missed']} | "
+            f"{d['false_alarms']} | {d['detection_delay_hours_p50']} | "
+            f"{d['detection_delay_hours_mean']} |")
+
+
 def markdown(result: dict[str, Any]) -> str:
     c = result["comparison"]
     names = list(c["policies"])
     lines = ["# Demand sensing bench", "",
-             f"Generated {result['at']} on {result['machine']}. Command: `{result['command']}`.",
+             f"Generated {result['at']} on {result['machine']} (load average "
+             f"{result.get('load_average', '?')}). Command: `{result['command']}`.",
              "", f"## Path vs weekly min/max ({c['skus']} SKUs x {c['zones']} zones, "
              f"{c['days']} days, seed {c['seed']}, lead time {c['lead_time_hours']} h)", "",
-             "| KPI | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
+             f"Detector rule: {c['rule']} (the default); previous rule: {c['previous_rule']}.",
+             "", "| KPI | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
     lines += [f"| {k} | " + " | ".join(str(c["policies"][n][k]) for n in names) + " |"
               for k in c["policies"][names[0]]]
     lines += ["", "Other seeds (lost sales units / total cost):", "",
               "| seed | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-    lines += [f"| {seed} | " + " | ".join(f"{r[n]['lost_sales_units']} / {r[n]['total_cost']}"
+    lines += [f"| {seed} | " + " | ".join(f"{r['policies'][n]['lost_sales_units']} / "
+                                          f"{r['policies'][n]['total_cost']}"
                                           for n in names) + " |"
               for seed, r in result["other_seeds"].items()]
-    d = c["detection"]
-    lines += ["", "## Detection on the labelled spikes", "",
-              "| labelled | detected | missed | false alarms | delay p50 (h) | delay mean (h) |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: |",
-              f"| {d['labelled_spikes']} | {d['detected']} | {d['missed']} | "
-              f"{d['false_alarms']} | {d['detection_delay_hours_p50']} | "
-              f"{d['detection_delay_hours_mean']} |", "",
-              "Alpha sweep (same margin, window and baselines):", "",
-              "| alpha | detected | missed | false alarms | delay p50 (h) |",
-              "| ---: | ---: | ---: | ---: | ---: |"]
-    lines += [f"| {a} | {v['detected']} | {v['missed']} | {v['false_alarms']} | "
-              f"{v['detection_delay_hours_p50']} |" for a, v in c["alpha_sweep"].items()]
+    header = ["| seed, rule | labelled | detected | missed | false alarms | delay p50 (h) | "
+              "delay mean (h) |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += ["", "## Detection on the labelled spikes (before / after, same run)", "", *header,
+              _detection_row(f"{c['seed']}, previous ({c['previous_rule']})",
+                             c["detection_previous_rule"]),
+              _detection_row(f"{c['seed']}, default ({c['rule']})", c["detection"])]
+    for seed, r in result["other_seeds"].items():
+        lines += [_detection_row(f"{seed}, previous", r["detection_previous_rule"]),
+                  _detection_row(f"{seed}, default", r["detection"])]
+    lines += ["", f"Rule sweep (seed {c['seed']}, same baselines; the path's lost sales and "
+              "total cost in the pooled simulation):", "",
+              "| rule | detected | missed | false alarms | delay p50 (h) | path lost units | "
+              "path total cost |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {v['rule']} | {v['detected']} | {v['missed']} | {v['false_alarms']} | "
+              f"{v['detection_delay_hours_p50']} | {v['path_lost_sales_units']} | "
+              f"{v['path_total_cost']} |" for v in c["rule_sweep"]]
     lines += ["", "## Real system", "",
               "| database | signals/s | spike batch -> PO change p50 (ms) | max (ms) |",
               "| --- | ---: | ---: | ---: |"]
@@ -441,12 +455,11 @@ def main() -> None:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.python_version()}",
         "command": " ".join(["python bench/demand.py", *sys.argv[1:]]),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "comparison": compare(8 if quick else 40, 4 if quick else 6, 28 if quick else 56,
                               args.seed),
-        "other_seeds": {str(seed): {p: {k: v[k] for k in ("lost_sales_units", "total_cost")}
-                                    for p, v in compare(8 if quick else 40, 4 if quick else 6,
-                                                        28 if quick else 56, seed)
-                                    ["policies"].items()}
+        "other_seeds": {str(seed): compare(8 if quick else 40, 4 if quick else 6,
+                                           28 if quick else 56, seed, sweep=False)
                         for seed in (args.seed + 1, args.seed + 2)},
         "fit": fit_time(500 if quick else 10_000, args.seed),
         "system": [real_system(2_000 if quick else 20_000, 2 if quick else 5, None)]}

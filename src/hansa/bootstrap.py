@@ -319,6 +319,7 @@ def register_demand(bus: MessageBus, engine: Engine, settings: Settings) -> None
     bus.register(demand_msg.RaisePurchaseOrder, partial(
         demand.raise_purchase_order, max_value_per_hour=settings.demand_po_value_per_hour))
     bus.register(demand_msg.RevertPurchaseOrder, demand.revert_purchase_order)
+    bus.register(demand_msg.LoadZoneAreas, demand.load_zone_areas)
     bus.register(demand_msg.PublishZonePromise, demand.publish_zone_promise)
     bus.subscribe(demand_msg.SignalsObserved, "demand.ingest_signals",
                   partial(demand.on_signals_observed, rule=rule, calendar=calendar))

@@ -21,6 +21,7 @@ from hansa.demand.calendar import NO_HOLIDAYS, HolidayCalendar
 from hansa.demand.detector import SpikeRule, SpikeVerdict, evaluate, transition
 from hansa.demand.model import DETECTED, Signal, SignalKind, hour_bucket, window_buckets
 from hansa.demand.signals import WeatherAlert, parse_alert, parse_signal
+from hansa.demand.zones import area
 from hansa.fulfillment import queries as fulfillment
 from hansa.guards import breakers, detectors
 from hansa.guards.messages import BreakerTripped
@@ -75,6 +76,7 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
             raise InvalidData(f"signals[{n}]: {exc}", code=exc.code or "invalid_signal",
                               index=n) from None
         if isinstance(parsed, WeatherAlert):
+            parsed = _with_zone_areas(uow, parsed)
             alerts.append(parsed)
             batch.append(_alert_signal(parsed, cmd.source))
         else:
@@ -102,6 +104,35 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
     fired, closed = detect(uow, watched, rule, postal, calendar)
     uow.record(m.SignalsIngested(count=len(batch), alerts=len(alerts), source=cmd.source))
     return Ingested(len(batch), len(alerts), fired, closed)
+
+
+def _with_zone_areas(uow: UnitOfWork, alert: WeatherAlert) -> WeatherAlert:
+    """An alert without a polygon covers the loaded areas of the zones and counties it names."""
+    if alert.has_shape:
+        return alert
+    mapped = queries.zone_area_cells(uow.conn, alert.codes)
+    cells = set(alert.cells).union(*mapped.values()) if mapped else set(alert.cells)
+    return dataclasses.replace(alert, cells=tuple(sorted(cells)))
+
+
+def load_zone_areas(cmd: m.LoadZoneAreas, uow: UnitOfWork) -> dict[str, Any]:
+    """Store the mapping (all or nothing; an entry replaces the code's earlier one) and let the
+    alerts in force that have no polygon cover the areas they name."""
+    areas = [area(raw, n) for n, raw in enumerate(cmd.areas)]
+    now = uow.now()
+    store.upsert_zone_areas(uow.conn, [
+        {"code": a.code, "postal_codes": list(a.postal_codes), "geometry": a.geometry,
+         "cells": list(a.cells), "loaded_at": now} for a in areas])
+    by_code = {a.code: a.cells for a in areas}
+    updated = 0
+    for alert in queries.alerts_in_force(uow.conn, now):
+        if alert.get("shape", True):
+            continue
+        cells = {c for code in [*alert.get("ugc", []), *alert.get("same", [])]
+                 for c in by_code.get(code, ())}
+        updated += bool(store.add_alert_cells(uow.conn, alert["alert_id"], cells))
+    return {"areas": len(areas), "cells": len({c for a in areas for c in a.cells}),
+            "alerts_updated": updated}
 
 
 def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule, now: datetime,

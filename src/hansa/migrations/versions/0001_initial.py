@@ -315,6 +315,14 @@ def upgrade() -> None:
     sa.Column('value_sum', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('item', 'zone', 'kind', 'bucket', name=op.f('pk_demand_velocity'))
     )
+    op.create_table('demand_zone_areas',
+    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('postal_codes', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('geometry', hansa.db.metadata.JsonDocument(), nullable=True),
+    sa.Column('cells', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('loaded_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_demand_zone_areas'))
+    )
     op.create_table('fulfillment_allocations',
     sa.Column('order_id', sa.String(length=36), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
@@ -1077,6 +1085,7 @@ def downgrade() -> None:
     op.drop_table('fulfillment_nodes')
     op.drop_table('fulfillment_labels')
     op.drop_table('fulfillment_allocations')
+    op.drop_table('demand_zone_areas')
     op.drop_table('demand_velocity')
     with op.batch_alter_table('demand_spikes', schema=None) as batch_op:
         batch_op.drop_index('uq_demand_spikes_open', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
