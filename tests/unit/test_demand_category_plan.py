@@ -42,14 +42,14 @@ def test_each_sku_gets_its_share_of_the_extra_demand_and_its_own_steps() -> None
     names = [s.name for s in decision.steps]
     assert len(names) == len(set(names))
     assert {n.split(":")[1] for n in names} == {"BIG", "SMALL"}
-    raises = {s.command.sku: s for s in decision.steps
+    raises = {s.command.sku: (s.command, s.compensation) for s in decision.steps
               if isinstance(s.command, RaisePurchaseOrder)}
-    assert raises["BIG"].command.add_quantity > raises["SMALL"].command.add_quantity
-    numbers = {s.command.new_po_number for s in raises.values()}
-    keys = {s.command.idempotency_key for s in raises.values()}
+    assert raises["BIG"][0].add_quantity > raises["SMALL"][0].add_quantity
+    numbers = {c.new_po_number for c, _ in raises.values()}
+    keys = {c.idempotency_key for c, _ in raises.values()}
     assert len(numbers) == 2 and len(keys) == 2 and "" not in keys
-    for sku, step in raises.items():
-        assert step.compensation == RevertPurchaseOrder(spike_id=step.command.spike_id, sku=sku)
+    for sku, (command, compensation) in raises.items():
+        assert compensation == RevertPurchaseOrder(spike_id=command.spike_id, sku=sku)
     moved = {s.command.sku: s.command for s in decision.steps
              if isinstance(s.command, DispatchTransfer)}
     assert moved["BIG"].quantity > moved["SMALL"].quantity
