@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.demand_network import kpis, simulate_network
 from bench.demand_report import markdown
 
+from hansa.automation.replenishment import Tuning
 from hansa.demand.baseline import Baseline, fit
 from hansa.demand.detector import SpikeRule, evaluate, transition
 from hansa.demand.replenishment import (
@@ -260,8 +261,11 @@ def compare(skus: int, zones: int, days: int, seed: int, sweep: bool = True) -> 
     rows = [[i for i, item in enumerate(series) if item.sku == k] for k in range(skus)]
     out["network"] = {
         name: kpis(simulate_network(with_path, rows, sales, history, supply, unit_cost,
-                                    HOLDING_RATE_PER_HOUR, fires, START), MARGIN, ORDER_COST)
-        for name, with_path in (("planner", False), ("planner+path", True))}
+                                    HOLDING_RATE_PER_HOUR, fires, START, tuning),
+                   MARGIN, ORDER_COST)
+        for name, with_path, tuning in (
+            ("planner", False, Tuning()), ("planner+path", True, Tuning()),
+            ("planner+path (centres give)", True, Tuning(centres_give=True)))}
     if not sweep:
         return out
     out["rule_sweep"] = []

@@ -9,8 +9,10 @@ is reordered with the same min/max rule as the pooled bench and every centre is 
 the DC to a week and its transit of its zone's demand plus safety stock (trucks cost the same
 per unit and km as the path's transfers). `planner+path` adds, at each detector firing, what
 `plan()` returns for the spike: a raise of the open PO (it lands after the lead time) and the
-MILP's transfers (they land at the path's ETA). A zone's demand is served by its centre, else
-by the DC, else by the nearest centre with stock, else lost.
+MILP's transfers (they land at the path's ETA); `planner+path (centres give)` lets other
+micro-fulfilment centres be sources too (the path's behaviour before `Tuning.centres_give`).
+A zone's demand is served by its centre, else by the DC, else by the nearest centre with
+stock, else lost.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ def _transit_hours(a: Position, b: Position) -> int:
 
 def simulate_network(with_path: bool, sku_rows: list[list[int]], sales: np.ndarray,
                      history: int, supply: Supply, unit_cost: float, holding_per_hour: float,
-                     fires: dict[int, list[tuple[int, float]]], start: Any) -> NetTally:
+                     fires: dict[int, list[tuple[int, float]]], start: Any,
+                     tuning: Tuning = TUNING) -> NetTally:
     tally = NetTally()
     hours = sales.shape[1] - history
     for k, rows in enumerate(sku_rows):
@@ -94,7 +97,7 @@ def simulate_network(with_path: bool, sku_rows: list[list[int]], sales: np.ndarr
                 if with_path and (h, z) in firing:
                     _path(k, z, firing[(h, z)], stock, arrivals, po_pipeline, places, shipped,
                           mu, sd, supply, unit_cost, start + timedelta(hours=history + h), h,
-                          tally)
+                          tally, tuning)
             tally.holding += (sum(stock.values()) + sum(q for _, _, q in arrivals)) \
                 * unit_cost * holding_per_hour
     return tally
@@ -144,7 +147,7 @@ def _path(k: int, z: int, ratio: float, stock: dict[str, int],
           arrivals: list[tuple[int, str, int]], po_pipeline: list[tuple[int, int]],
           places: dict[str, Position], shipped: dict[str, np.ndarray], mu: np.ndarray,
           sd: np.ndarray, supply: Supply, unit_cost: float, now: Any, h: int,
-          tally: NetTally) -> None:
+          tally: NetTally, tuning: Tuning) -> None:
     """What the path decides for this spike (its own `plan()`), applied to the network."""
     spike_zone = str(z)
     centre = centre_at(z)
@@ -166,7 +169,7 @@ def _path(k: int, z: int, ratio: float, stock: dict[str, int],
                             "supply_model": "mts"}],
               "open_pos": [{"po_number": "PO", "supplier_code": "S", "status": "sent",
                             "lines": [[f"SKU-{k}", on_order, round(unit_cost * 100), "USD"]]}]}
-    decision = plan(inputs, TUNING)
+    decision = plan(inputs, tuning)
     for step in decision.steps:
         command = step.command
         if isinstance(command, RaisePurchaseOrder):

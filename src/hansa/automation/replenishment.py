@@ -55,6 +55,10 @@ class Tuning:
     transfer_min_units: int = 2
     transfer_max_units: int = 500
     category_max_skus: int = 10  # a category spike acts on at most this many of its SKUs
+    # micro-fulfilment centres give to another centre's spike (measured in the per-location
+    # replay of bench/demand.py: they are the cheapest sources and the MILP left them only
+    # their demand over the horizon, which lowered the network's same-day share)
+    centres_give: bool = False
     cost_per_km: float = 0.2
     handling_cost: int = 40
     truck_kmh: float = 60.0
@@ -286,6 +290,8 @@ def _transfers(m: dict[str, Any], spike: dict[str, Any], tuning: Tuning, lead: i
     for p in places:
         if p["id"] == target["id"]:
             continue
+        if p["kind"] == "micro_fulfillment" and not tuning.centres_give:
+            continue  # a centre's stock is its own zone's same-day promise
         km = haversine_km(Position(p["lat"], p["lon"]), at_target)
         per_hour = p["picked_14d"] / (VELOCITY_DAYS * 24)
         sources.append(Source(p["id"], p["code"], int(p["atp"]), per_hour * horizon,
