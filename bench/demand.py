@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import sys
@@ -26,7 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hansa.demand.baseline import fit
+from bench.demand_network import kpis, simulate_network
+from bench.demand_report import markdown
+
+from hansa.automation.replenishment import Tuning
+from hansa.demand.baseline import Baseline, fit
 from hansa.demand.detector import SpikeRule, evaluate, transition
 from hansa.demand.replenishment import (
     Forecast,
@@ -45,7 +50,10 @@ HOLDING_RATE_PER_HOUR = 0.25 / 8760
 EXPEDITE_PREMIUM = 0.20  # a pulled-in order costs 20% more per unit
 MARGIN = 15.0  # a unit sells at 25.00 and costs 10.00: a lost sale loses 15.00
 ORDER_COST = 50.0  # placing one purchase order (the same figure the min/max EOQ uses)
-RULE = SpikeRule()
+RULE = SpikeRule()  # the default
+PREVIOUS_RULE = SpikeRule(test="poisson", alpha=0.01, window_hours=3)  # before the NB test
+SWEEP = [SpikeRule(test=t, alpha=a, window_hours=w) for t in ("poisson", "nb")
+         for a in (0.01, 0.005, 0.001) for w in (3, 6)]
 
 
 # generated world ----------------------------------------------------------------------------
@@ -165,12 +173,16 @@ def simulate(policy: str, series: list[Series], sales: np.ndarray, carts: np.nda
     return tally
 
 
-def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRule = RULE
+def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRule = RULE,
+           fitted: dict[str, Baseline] | None = None
            ) -> tuple[dict[int, list[tuple[int, float]]], dict[str, Any], float]:
-    """Baselines from history (statsforecast), then the streaming detector hour by hour."""
+    """Baselines from history (statsforecast, unless given), then the streaming detector hour
+    by hour."""
     end = START + timedelta(hours=history)
     t0 = time.perf_counter()
-    fitted = fit({str(i): carts[i, :history].astype(float) for i in range(len(series))}, end)
+    if fitted is None:
+        fitted = fit({str(i): carts[i, :history].astype(float) for i in range(len(series))},
+                     end)
     fit_seconds = time.perf_counter() - t0
     fires: dict[int, list[tuple[int, float]]] = {}
     delays, false_alarms, detected = [], 0, 0
@@ -182,7 +194,8 @@ def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRul
         is_open, hit = False, set()
         for h in range(history + w, carts.shape[1]):
             verdict = evaluate(int(carts[i, h - w + 1:h + 1].sum()),
-                               sum(expected[h - w + 1:h + 1]), rule)
+                               sum(expected[h - w + 1:h + 1]), rule, exposure=b.exposure,
+                               dispersion=b.dispersion)
             step = transition(is_open, verdict, rule)
             if step == "close":
                 is_open = False
@@ -206,30 +219,67 @@ def detect(series: list[Series], carts: np.ndarray, history: int, rule: SpikeRul
     return fires, stats, fit_seconds
 
 
-def compare(skus: int, zones: int, days: int, seed: int) -> dict[str, Any]:
+def _kpis(t: Tally) -> dict[str, Any]:
+    lost_margin = t.lost * MARGIN
+    return {
+        "lost_sales_units": t.lost, "units_sold": t.sold,
+        "fill_rate": round(t.sold / max(t.sold + t.lost, 1), 4),
+        "stockout_sku_hours": t.stockout_hours, "holding_cost": round(t.holding, 2),
+        "expedite_cost": round(t.expedite, 2), "lost_margin": round(lost_margin, 2),
+        "ordering_cost": (t.orders + t.expedited_orders) * ORDER_COST,
+        "total_cost": round(t.holding + t.expedite + lost_margin
+                            + (t.orders + t.expedited_orders) * ORDER_COST, 2),
+        "orders": t.orders, "expedited_orders": t.expedited_orders}
+
+
+def _rule_name(rule: SpikeRule) -> str:
+    return f"{rule.test} alpha={rule.alpha} window={rule.window_hours}h"
+
+
+def compare(skus: int, zones: int, days: int, seed: int, sweep: bool = True) -> dict[str, Any]:
+    """The path (with the detector's default rule and with the previous one), hourly (s, S)
+    without sensing and the weekly planner on one generated world; with `sweep`, detection and
+    the path's cost for every rule of SWEEP."""
     history = 28 * 24
     series, sales, carts = generate(skus, zones, days * 24, history, seed)
-    fires, detection, _ = detect(series, carts, history)
+    end = START + timedelta(hours=history)
+    fitted = fit({str(i): carts[i, :history].astype(float) for i in range(len(series))}, end)
+    fires, detection, _ = detect(series, carts, history, RULE, fitted)
+    old_fires, old_detection, _ = detect(series, carts, history, PREVIOUS_RULE, fitted)
     supply, unit_cost = Supply(lead_time_hours=96, moq=12, case_pack=6), 10.0
     out: dict[str, Any] = {"skus": skus, "zones": zones, "days": days, "seed": seed,
-                           "lead_time_hours": 96, "detection": detection, "policies": {}}
-    for policy in ("demand-sensing", "hourly-s-S", "weekly-min-max"):
-        t = simulate(policy, series, sales, carts, history, skus, supply, unit_cost, fires)
-        lost_margin = t.lost * MARGIN
-        out["policies"][policy] = {
-            "lost_sales_units": t.lost, "units_sold": t.sold,
-            "fill_rate": round(t.sold / max(t.sold + t.lost, 1), 4),
-            "stockout_sku_hours": t.stockout_hours, "holding_cost": round(t.holding, 2),
-            "expedite_cost": round(t.expedite, 2), "lost_margin": round(lost_margin, 2),
-            "ordering_cost": (t.orders + t.expedited_orders) * ORDER_COST,
-            "total_cost": round(t.holding + t.expedite + lost_margin
-                                + (t.orders + t.expedited_orders) * ORDER_COST, 2),
-            "orders": t.orders,
-            "expedited_orders": t.expedited_orders}
-    out["alpha_sweep"] = {}
-    for alpha in (0.01, 0.001, 0.0001):
-        out["alpha_sweep"][str(alpha)] = detect(series, carts, history,
-                                                SpikeRule(alpha=alpha))[1]
+                           "lead_time_hours": 96, "rule": _rule_name(RULE),
+                           "previous_rule": _rule_name(PREVIOUS_RULE),
+                           "detection": detection, "detection_previous_rule": old_detection,
+                           "policies": {}}
+    runs = [("demand-sensing", "demand-sensing", fires),
+            ("demand-sensing (previous rule)", "demand-sensing", old_fires),
+            ("hourly-s-S", "hourly-s-S", fires), ("weekly-min-max", "weekly-min-max", fires)]
+    for name, policy, firings in runs:
+        out["policies"][name] = _kpis(simulate(policy, series, sales, carts, history, skus,
+                                               supply, unit_cost, firings))
+    rows = [[i for i, item in enumerate(series) if item.sku == k] for k in range(skus)]
+    out["network"] = {
+        name: kpis(simulate_network(with_path, rows, sales, history, supply, unit_cost,
+                                    HOLDING_RATE_PER_HOUR, fires, START, tuning),
+                   MARGIN, ORDER_COST)
+        for name, with_path, tuning in (
+            ("planner", False, Tuning()), ("planner+path", True, Tuning()),
+            ("planner+path (centres give)", True, Tuning(centres_give=True)))}
+    if not sweep:
+        return out
+    out["rule_sweep"] = []
+    for rule in SWEEP:
+        rule_fires, stats, _ = detect(series, carts, history, rule, fitted)
+        k = _kpis(simulate("demand-sensing", series, sales, carts, history, skus, supply,
+                           unit_cost, rule_fires))
+        n = kpis(simulate_network(True, rows, sales, history, supply, unit_cost,
+                                  HOLDING_RATE_PER_HOUR, rule_fires, START), MARGIN, ORDER_COST)
+        out["rule_sweep"].append({"rule": _rule_name(rule), **stats,
+                                  "path_lost_sales_units": k["lost_sales_units"],
+                                  "path_total_cost": k["total_cost"],
+                                  "network_same_day_share": n["same_day_share"],
+                                  "network_total_cost": n["total_cost"]})
     return out
 
 
@@ -353,50 +403,6 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
-def markdown(result: dict[str, Any]) -> str:
-    c = result["comparison"]
-    names = list(c["policies"])
-    lines = ["# Demand sensing bench", "",
-             f"Generated {result['at']} on {result['machine']}. Command: `{result['command']}`.",
-             "", f"## Path vs weekly min/max ({c['skus']} SKUs x {c['zones']} zones, "
-             f"{c['days']} days, seed {c['seed']}, lead time {c['lead_time_hours']} h)", "",
-             "| KPI | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-    lines += [f"| {k} | " + " | ".join(str(c["policies"][n][k]) for n in names) + " |"
-              for k in c["policies"][names[0]]]
-    lines += ["", "Other seeds (lost sales units / total cost):", "",
-              "| seed | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-    lines += [f"| {seed} | " + " | ".join(f"{r[n]['lost_sales_units']} / {r[n]['total_cost']}"
-                                          for n in names) + " |"
-              for seed, r in result["other_seeds"].items()]
-    d = c["detection"]
-    lines += ["", "## Detection on the labelled spikes", "",
-              "| labelled | detected | missed | false alarms | delay p50 (h) | delay mean (h) |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: |",
-              f"| {d['labelled_spikes']} | {d['detected']} | {d['missed']} | "
-              f"{d['false_alarms']} | {d['detection_delay_hours_p50']} | "
-              f"{d['detection_delay_hours_mean']} |", "",
-              "Alpha sweep (same margin, window and baselines):", "",
-              "| alpha | detected | missed | false alarms | delay p50 (h) |",
-              "| ---: | ---: | ---: | ---: | ---: |"]
-    lines += [f"| {a} | {v['detected']} | {v['missed']} | {v['false_alarms']} | "
-              f"{v['detection_delay_hours_p50']} |" for a, v in c["alpha_sweep"].items()]
-    lines += ["", "## Real system", "",
-              "| database | signals/s | spike batch -> PO change p50 (ms) | max (ms) |",
-              "| --- | ---: | ---: | ---: |"]
-    lines += [f"| {s['database']} | {s['signals_per_second']} | "
-              f"{s['detection_to_po_change_ms_p50']} | {s['detection_to_po_change_ms_max']} |"
-              for s in result["system"]]
-    f = result["fit"]
-    lines += ["", "## Baseline fit (statsforecast)", "",
-              f"{f['series']} series of {f['hours_each']} hourly points: first call "
-              f"{f['seconds_first_call']} s (JIT compile included), warm {f['seconds_warm']} s. "
-              f"Methods: {f['methods']}. MASE on a held-out week (median per method, scaled by "
-              f"the in-sample one-day seasonal naive): {f['mase_held_out_week']}. "
-              f"WRMSSE per level (same week, weights = training units): "
-              f"{f['wrmsse_held_out_week']}.", ""]
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -408,13 +414,12 @@ def main() -> None:
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.python_version()}",
         "command": " ".join(["python bench/demand.py", *sys.argv[1:]]),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "comparison": compare(8 if quick else 40, 4 if quick else 6, 28 if quick else 56,
                               args.seed),
-        "other_seeds": {str(seed): {p: {k: v[k] for k in ("lost_sales_units", "total_cost")}
-                                    for p, v in compare(8 if quick else 40, 4 if quick else 6,
-                                                        28 if quick else 56, seed)
-                                    ["policies"].items()}
-                        for seed in (args.seed + 1, args.seed + 2)},
+        "other_seeds": {str(seed): compare(8 if quick else 40, 4 if quick else 6,
+                                           28 if quick else 56, seed, sweep=False)
+                        for seed in range(args.seed + 1, args.seed + 5)},
         "fit": fit_time(500 if quick else 10_000, args.seed),
         "system": [real_system(2_000 if quick else 20_000, 2 if quick else 5, None)]}
     if args.pg:

@@ -38,6 +38,7 @@ from hansa.config import Settings
 from hansa.db.engine import Database
 from hansa.demand import handlers as demand
 from hansa.demand import messages as demand_msg
+from hansa.demand.calendar import calendar_from_settings
 from hansa.demand.detector import SpikeRule
 from hansa.fulfillment import handlers as fulfillment
 from hansa.fulfillment import messages as fulfillment_msg
@@ -307,16 +308,24 @@ def register_order_to_cash(bus: MessageBus, engine: Engine, settings: Settings,
 def register_demand(bus: MessageBus, engine: Engine, settings: Settings) -> None:
     """Demand sensing (signals, baselines, spikes) and the replenishment path."""
     rule = SpikeRule(margin=settings.demand_spike_margin, alpha=settings.demand_spike_alpha,
-                     window_hours=settings.demand_window_hours)
-    bus.register(demand_msg.IngestSignals, partial(demand.ingest_signals, rule=rule))
-    bus.register(demand_msg.FitBaselines, demand.fit_baselines)
-    bus.register(demand_msg.ReviewSpikes, partial(demand.review_spikes, rule=rule))
+                     window_hours=settings.demand_window_hours,
+                     test=settings.demand_spike_test)
+    calendar = calendar_from_settings(settings.demand_holiday_country,
+                                      settings.demand_holiday_subdivision,
+                                      settings.demand_holiday_timezone,
+                                      settings.demand_holiday_extra.split(","))
+    bus.register(demand_msg.IngestSignals,
+                 partial(demand.ingest_signals, rule=rule, calendar=calendar))
+    bus.register(demand_msg.FitBaselines, partial(demand.fit_baselines, calendar=calendar))
+    bus.register(demand_msg.ReviewSpikes,
+                 partial(demand.review_spikes, rule=rule, calendar=calendar))
     bus.register(demand_msg.RaisePurchaseOrder, partial(
         demand.raise_purchase_order, max_value_per_hour=settings.demand_po_value_per_hour))
     bus.register(demand_msg.RevertPurchaseOrder, demand.revert_purchase_order)
+    bus.register(demand_msg.LoadZoneAreas, demand.load_zone_areas)
     bus.register(demand_msg.PublishZonePromise, demand.publish_zone_promise)
     bus.subscribe(demand_msg.SignalsObserved, "demand.ingest_signals",
-                  partial(demand.on_signals_observed, rule=rule))
+                  partial(demand.on_signals_observed, rule=rule, calendar=calendar))
     engine.register(replenishment_path(Tuning(
         service_level=settings.demand_service_level, review_hours=settings.demand_review_hours,
         cart_to_order=settings.demand_cart_to_order,

@@ -105,6 +105,19 @@ class Settings(BaseSettings):
         default=0.15, gt=0, description="a spike is velocity above baseline by this share ...")
     demand_spike_alpha: float = Field(
         default=0.01, gt=0, lt=0.5, description="... with a one-sided Poisson p-value below this")
+    demand_holiday_country: str = Field(
+        default="US", max_length=2,
+        description="holidays of this country (ISO code; empty: none) in the baselines")
+    demand_holiday_subdivision: str = Field(
+        default="", description="... and of this subdivision (e.g. a US state)")
+    demand_holiday_timezone: str = Field(
+        default="America/New_York", description="the market's time zone for holiday dates")
+    demand_holiday_extra: str = Field(
+        default="", description="extra holiday dates, comma-separated ISO dates (retail days)")
+    demand_spike_test: str = Field(
+        default="nb", pattern="^(nb|poisson)$",
+        description="the significance test: negative binomial with the baseline's error, or "
+                    "the plain Poisson")
     demand_window_hours: int = Field(
         default=3, ge=1, description="the detector's window (hours of velocity)")
     demand_service_level: float = Field(

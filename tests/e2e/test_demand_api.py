@@ -78,3 +78,26 @@ def test_a_bad_signal_refuses_the_whole_batch(hansa: Hansa, clock: VirtualClock)
         from hansa.demand import queries as demand
 
         assert demand.signal_count(conn) == 0
+
+
+def test_zone_areas_through_the_api_let_a_zone_alert_cover_its_places(
+        hansa: Hansa, clock: VirtualClock) -> None:
+    from tests.integration.test_demand_zones import NOW, ZONE_ALERT
+
+    clock.set(NOW)
+    areas = [{"code": "NYZ075", "postal_codes": ["11201", "11215"]},
+             {"code": "036081", "postal_codes": ["11101"]}]
+    with serving(hansa) as base, httpx.Client(base_url=base) as client:
+        alert = client.post("/admin/demand/signals", headers=ADMIN, json={
+            "signals": [{"kind": "weather_alert", "alert": ZONE_ALERT}], "source": "nws"})
+        assert alert.status_code == 200, alert.text
+        loaded = client.post("/admin/demand/zones", headers=ADMIN, json={"areas": areas})
+        assert loaded.status_code == 200, loaded.text
+        assert loaded.json()["alerts_updated"] == 1
+        listed = client.get("/admin/demand/zones", headers=ADMIN).json()["areas"]
+        bad = client.post("/admin/demand/zones", headers=ADMIN,
+                          json={"areas": [{"code": "NYZ075", "postal_codes": ["99999x"]}]})
+        anonymous = client.post("/admin/demand/zones", json={"areas": areas})
+    assert [a["code"] for a in listed] == ["036081", "NYZ075"]
+    assert bad.status_code == 422 and "areas[0]" in bad.text
+    assert anonymous.status_code in (401, 403)

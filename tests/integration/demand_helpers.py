@@ -49,7 +49,8 @@ class World:
     locations: dict[str, str]
 
 
-def build(app: Hansa, clock: VirtualClock, *, dc_units: int = 120) -> World:
+def build(app: Hansa, clock: VirtualClock, *, dc_units: int = 120,
+          category: str = "general") -> World:
     clock.set(START)
     bus = app.bus
     places = {"TN-DC": ("regional_dc", 35.04, -89.98, "38118"),
@@ -58,7 +59,7 @@ def build(app: Hansa, clock: VirtualClock, *, dc_units: int = 120) -> World:
         code=code, name=code, kind=kind, lat=lat, lon=lon, country="US", postal_code=zip_,
         service_radius_km=500)) for code, (kind, lat, lon, zip_) in places.items()}
     price_list = bus.execute(CreatePriceList(name="Retail", currency="USD"))
-    bus.execute(CreateProduct(handle="tee-m", title="Tee",
+    bus.execute(CreateProduct(handle="tee-m", title="Tee", category=category,
                               variants=[NewVariant(sku=SKU, title="M")]))
     bus.execute(SetPrices(price_list_id=price_list, prices={SKU: [NewTier(1, 2500)]}))
     bus.execute(CreateChannel(key="dtc-test", name="Test", kind="dtc", currency="USD",

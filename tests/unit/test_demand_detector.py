@@ -5,11 +5,19 @@ from __future__ import annotations
 import itertools
 import math
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import poisson
 
-from hansa.demand.detector import SpikeRule, evaluate, poisson_upper_tail, transition
+from hansa.demand.detector import (
+    SpikeRule,
+    evaluate,
+    nb_upper_tail,
+    null_size,
+    poisson_upper_tail,
+    transition,
+)
 
 RULE = SpikeRule()
 
@@ -75,3 +83,35 @@ def test_a_key_fires_once_while_it_stays_high_and_rearms_after() -> None:
     assert transition(True, high, RULE) is None
     assert transition(True, calm, RULE) == "close"
     assert transition(False, high, RULE) == "fire"
+
+
+@given(st.integers(0, 300), st.floats(0.05, 200), st.floats(0.2, 5000))
+def test_the_negative_binomial_tail_matches_scipy(k: int, mean: float, size: float) -> None:
+    from scipy.stats import nbinom
+
+    expected = nbinom.sf(k - 1, size, size / (size + mean))
+    assert math.isclose(nb_upper_tail(k, mean, size), expected, rel_tol=1e-6, abs_tol=1e-12)
+
+
+def test_the_negative_binomial_asks_more_of_an_uncertain_or_scattered_baseline() -> None:
+    poisson_rule = SpikeRule(test="poisson")
+    sure = evaluate(23, 10.0, RULE, exposure=1e9)
+    assert math.isclose(sure.p_value, evaluate(23, 10.0, poisson_rule).p_value, rel_tol=1e-3)
+    short_history = evaluate(23, 10.0, RULE, exposure=3)
+    scattered = evaluate(23, 10.0, RULE, exposure=28, dispersion=2.5)
+    assert sure.p_value < short_history.p_value and sure.p_value < scattered.p_value
+    assert sure.spiking and not scattered.spiking
+    # a big enough rise is a spike under either test
+    assert evaluate(60, 10.0, RULE, exposure=3, dispersion=2.5).spiking
+
+
+def test_the_negative_binomial_size_follows_the_variance() -> None:
+    # mean 11.5, D = 2: variance 23 + 11.5^2 / (10 x 10) = 24.3225 -> r = 11.5^2 / 12.8225
+    assert math.isclose(null_size(10.0, 10, 2.0, 0.15), 11.5 ** 2 / (11.5 + 1.3225),
+                        rel_tol=1e-9)
+    assert null_size(10.0, math.inf, 1.0, 0.15) == math.inf
+
+
+def test_an_unknown_test_is_refused() -> None:
+    with pytest.raises(ValueError, match="test is one of"):
+        SpikeRule(test="t-test")

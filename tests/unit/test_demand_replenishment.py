@@ -183,3 +183,18 @@ def test_an_mto_item_orders_what_the_production_plan_can_make() -> None:
 def test_a_category_spike_is_skipped() -> None:
     decision = plan({**_inputs(), "sku": "category:rain gear"}, Tuning())
     assert not decision.act
+
+
+def test_another_centre_keeps_its_stock_unless_centres_may_give() -> None:
+    inputs = _inputs()
+    inputs["locations"] = [*inputs["locations"], {
+        "id": "mfc2", "code": "NJ-MFC", "kind": "micro_fulfillment", "km_to_spike": 15.0,
+        "lat": 40.73, "lon": -74.17, "atp": 200, "picked_14d": 0}]
+    by_default = plan(inputs, Tuning())
+    sources = {s.command.from_location_id for s in by_default.steps
+               if isinstance(s.command, DispatchTransfer)}
+    assert sources == {"dc"}  # the DC, though the centre next door is far cheaper
+    giving = plan(inputs, Tuning(centres_give=True))
+    sources = {s.command.from_location_id for s in giving.steps
+               if isinstance(s.command, DispatchTransfer)}
+    assert "mfc2" in sources  # the cheap neighbour gives first

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from hansa.automation.model import Decision, Path, StepSpec
+from hansa.catalog import queries as catalog
 from hansa.demand import messages as d
 from hansa.demand import queries as demand
 from hansa.demand.model import CATEGORY_PREFIX
@@ -53,6 +54,11 @@ class Tuning:
     cart_to_order: float = 0.35
     transfer_min_units: int = 2
     transfer_max_units: int = 500
+    category_max_skus: int = 10  # a category spike acts on at most this many of its SKUs
+    # micro-fulfilment centres give to another centre's spike (measured in the per-location
+    # replay of bench/demand.py: they are the cheapest sources and the MILP left them only
+    # their demand over the horizon, which lowered the network's same-day share)
+    centres_give: bool = False
     cost_per_km: float = 0.2
     handling_cost: int = 40
     truck_kmh: float = 60.0
@@ -76,6 +82,50 @@ def _rates(conn: Connection, sku: str, cart_to_order: float) -> dict[str, list[f
             for z, b in carts.items()}
 
 
+def _sku_inputs(conn: Connection, sku: str, centre: Position, now: datetime,
+                tuning: Tuning) -> dict[str, Any]:
+    """One SKU's side of the plan: stocking locations (ATP, 14-day picks, distance to the
+    spike), per-zone rates, the cheapest supplier item and the open POs."""
+    outflow = inventory.outflow_by_location(conn, sku, now - timedelta(days=VELOCITY_DAYS))
+    atp = inventory.atp_by_location(conn, sku)
+    places = [{"id": loc.id, "code": loc.code, "kind": loc.kind.value,
+               "km_to_spike": round(haversine_km(loc.position, centre), 1),
+               "lat": loc.position.lat, "lon": loc.position.lon,
+               "atp": atp.get(loc.id, 0), "picked_14d": outflow.get(loc.id, 0)}
+              for loc in inventory.locations(conn) if loc.kind.value in STOCKING]
+    return {"sku": sku, "locations": places, "rates": _rates(conn, sku, tuning.cart_to_order),
+            "sourcing": suppliers.sourcing_for(conn, sku)[:1],
+            "open_pos": [{k: p[k] for k in ("po_number", "supplier_code", "status", "lines")}
+                         for p in suppliers.open_purchase_orders(conn, sku)]}
+
+
+def _category_inputs(conn: Connection, event: d.SpikeConfirmed, centre: Position,
+                     now: datetime, tuning: Tuning) -> dict[str, Any]:
+    """A category spike spread over the category's SKUs by their share of its demand in the
+    spike's zone (their own baselines there; their network rates when none has a baseline in
+    the zone). SKUs without any baseline get nothing: their own data does not support a move."""
+    name = event.item[len(CATEGORY_PREFIX):]
+    base = demand.item_baselines(conn, event.item, event.kind).get(event.zone)
+    factor = 1.0 if event.kind == "sale" else tuning.cart_to_order
+    per_hour = base.mean_per_hour * factor if base is not None else 0.0
+    excess = max(0.0, float(event.ratio) - 1) * per_hour
+    skus = catalog.skus_in_category(conn, name)
+    rates = {sku: _rates(conn, sku, tuning.cart_to_order) for sku in skus}
+    weights = {sku: r.get(event.zone, [0.0])[0] for sku, r in rates.items()}
+    basis = "zone"
+    if sum(weights.values()) <= 0:
+        weights = {sku: sum(v[0] for v in r.values()) for sku, r in rates.items()}
+        basis = "network"
+    total = sum(weights.values())
+    ranked = sorted(((w / total, sku) for sku, w in weights.items() if w > 0),
+                    key=lambda t: (-t[0], t[1]))[:tuning.category_max_skus] if total else []
+    members = [{**_sku_inputs(conn, sku, centre, now, tuning), "share": round(share, 4),
+                "extra_per_hour": share * excess} for share, sku in ranked]
+    return {"category": name, "category_skus": len(skus), "share_basis": basis,
+            "category_per_hour": round(per_hour, 4), "excess_per_hour": round(excess, 4),
+            "members": members}
+
+
 def gather(tuning: Tuning) -> Any:
     def inputs(event: d.SpikeConfirmed, conn: Connection) -> dict[str, Any]:
         spike = demand.spike(conn, event.spike_id)
@@ -86,93 +136,126 @@ def gather(tuning: Tuning) -> Any:
                 "postal_code": event.postal_code, "country": event.country,
                 "ratio": event.ratio, "observed": event.observed, "expected": event.expected,
                 "p_value": event.p_value, "evidence": event.evidence, "now": now.isoformat()}
-        if event.item.startswith(CATEGORY_PREFIX):
-            return base
-        sku = event.item
         centre = _zone_centre(event.zone)
-        outflow = inventory.outflow_by_location(conn, sku, now - timedelta(days=VELOCITY_DAYS))
-        atp = inventory.atp_by_location(conn, sku)
-        places = [{"id": loc.id, "code": loc.code, "kind": loc.kind.value,
-                   "km_to_spike": round(haversine_km(loc.position, centre), 1),
-                   "lat": loc.position.lat, "lon": loc.position.lon,
-                   "atp": atp.get(loc.id, 0), "picked_14d": outflow.get(loc.id, 0)}
-                  for loc in inventory.locations(conn) if loc.kind.value in STOCKING]
-        return {**base, "locations": places, "rates": _rates(conn, sku, tuning.cart_to_order),
-                "sourcing": suppliers.sourcing_for(conn, sku)[:1],
-                "open_pos": [{k: p[k] for k in ("po_number", "supplier_code", "status", "lines")}
-                             for p in suppliers.open_purchase_orders(conn, sku)]}
+        if event.item.startswith(CATEGORY_PREFIX):
+            return {**base, **_category_inputs(conn, event, centre, now, tuning)}
+        return {**base, **_sku_inputs(conn, event.item, centre, now, tuning)}
     return inputs
 
 
-def _transfer_id(spike_id: str, index: int) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hansa:spike:{spike_id}:transfer:{index}"))
+def _transfer_id(spike_id: str, index: int, sku: str = "") -> str:
+    tail = f":{sku}" if sku else ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hansa:spike:{spike_id}:transfer:{index}{tail}"))
 
 
-def _po_number(spike_id: str) -> str:
+def _po_number(spike_id: str, sku: str = "") -> str:
+    if sku:  # one new PO per SKU of a category spike
+        return "DS-" + uuid.uuid5(uuid.NAMESPACE_URL, f"{spike_id}:{sku}").hex[-16:].upper()
     return "DS-" + spike_id.replace("-", "")[-16:].upper()
 
 
 def plan(inputs: dict[str, Any], tuning: Tuning) -> Decision:
-    """Pure: the PO raise, the transfers and the promise step for one spike."""
-    sku, spike_id = str(inputs["sku"]), str(inputs["spike_id"])
-    if sku.startswith(CATEGORY_PREFIX) or "locations" not in inputs:
-        return Decision.skip(f"{sku} is a category: nothing to order or move per SKU")
-    now = utc(datetime.fromisoformat(inputs["now"]))
-    ratio = max(1.0, float(inputs["ratio"]))
-    rates: dict[str, list[float]] = inputs["rates"]
-    zone_mu, zone_sigma = rates.get(inputs["zone"], [0.0, 0.0])
-    mu = sum(r[0] for r in rates.values()) + zone_mu * (ratio - 1)
-    sigma = math.sqrt(sum(r[1] ** 2 for r in rates.values()) + (zone_sigma ** 2) * (ratio - 1))
-    reasons = [f"spike x{ratio:.2f} in {inputs['zone']} ({inputs['postal_code']}), "
-               f"p={inputs['p_value']:.2g}"]
+    """Pure: the PO raise, the transfers and the promise step for one spike (for a category
+    spike, for each SKU it was spread over)."""
+    sku = str(inputs["sku"])
+    reasons = [f"spike x{max(1.0, float(inputs['ratio'])):.2f} in {inputs['zone']} "
+               f"({inputs['postal_code']}), p={inputs['p_value']:.2g}"]
     alerts = [e for e in inputs.get("evidence", []) if e.get("type") == "weather_alert"]
     if alerts:
         reasons.append("under " + ", ".join(f"{a['event']} ({a['severity']})" for a in alerts))
+    if "members" in inputs:
+        return _plan_category(inputs, tuning, reasons)
+    if sku.startswith(CATEGORY_PREFIX) or "locations" not in inputs:
+        return Decision.skip(f"{sku} is a category: nothing to order or move per SKU")
+    zone_mu = inputs["rates"].get(inputs["zone"], [0.0, 0.0])[0]
+    extra = zone_mu * (max(1.0, float(inputs["ratio"])) - 1)
+    steps, summary = _plan_sku(inputs, inputs, extra, tuning, reasons, tag="")
+    if not steps:
+        return Decision.skip(*reasons, "nothing to order and nothing to move")
+    return Decision.go(steps, *reasons, **inputs, plan=summary)
+
+
+def _plan_category(inputs: dict[str, Any], tuning: Tuning, reasons: list[str]) -> Decision:
+    members = inputs["members"]
+    reasons.append(f"category {inputs['category']}: {inputs['excess_per_hour']:.2f} extra "
+                   f"sales/h in the zone spread over {len(members)} of "
+                   f"{inputs['category_skus']} SKUs by their {inputs['share_basis']} share")
+    if not members:
+        return Decision.skip(*reasons, "no SKU of the category has demand history to act on")
+    steps: list[StepSpec] = []
+    plans = {}
+    for member in members:
+        mine = [f"{member['sku']} ({member['share']:.0%} of the category)"]
+        found, summary = _plan_sku(member, inputs, float(member["extra_per_hour"]), tuning,
+                                   mine, tag=str(member["sku"]))
+        steps += found
+        plans[member["sku"]] = summary
+        reasons.append("; ".join(mine))
+    if not steps:
+        return Decision.skip(*reasons, "nothing to order and nothing to move")
+    return Decision.go(steps, *reasons, **inputs, plan=plans)
+
+
+def _plan_sku(m: dict[str, Any], spike: dict[str, Any], extra: float, tuning: Tuning,
+              reasons: list[str], tag: str) -> tuple[list[StepSpec], dict[str, Any]]:
+    """One SKU's steps: network forecast lifted by `extra` units per hour in the spike's zone.
+    `tag` (the SKU, for a category spike) keeps step names, PO numbers and transfer ids apart."""
+    sku, spike_id = str(m["sku"]), str(spike["spike_id"])
+    now = utc(datetime.fromisoformat(spike["now"]))
+    rates: dict[str, list[float]] = m["rates"]
+    zone_mu, zone_sigma = rates.get(spike["zone"], [0.0, 0.0])
+    mu = sum(r[0] for r in rates.values()) + extra
+    # the lift's variance: the zone's error scaled with it, or Poisson scatter without one
+    lift_var = zone_sigma ** 2 * extra / zone_mu if zone_mu > 0 else extra
+    sigma = math.sqrt(sum(r[1] ** 2 for r in rates.values()) + lift_var)
+    name = (lambda step: f"{step}:{tag}") if tag else (lambda step: step)
     steps: list[StepSpec] = []
     po_number, po_added = "", 0
-    source = (inputs.get("sourcing") or [None])[0]
+    source = (m.get("sourcing") or [None])[0]
     lead = int(source["lead_time_hours"]) if source else 72
     if source is None or source.get("cost") is None:
         reasons.append(f"no supplier item with a cost is mapped to {sku}: no PO change")
     else:
         supply = Supply(lead, int(source["moq"]), int(source["case_pack"]))
         lv = levels(Forecast(mu, sigma), supply, tuning.review_hours, tuning.service_level)
-        on_order = sum(int(q) for po in inputs["open_pos"] for s, q, *_ in po["lines"] if s == sku)
-        on_hand = sum(int(p["atp"]) for p in inputs["locations"])
+        on_order = sum(int(q) for po in m["open_pos"] for s, q, *_ in po["lines"] if s == sku)
+        on_hand = sum(int(p["atp"]) for p in m["locations"])
         position = on_hand + on_order
         po_added = order_quantity(position, lv, supply)
         if po_added and source.get("supply_model") == "mto" and source.get("schedule"):
             po_added, lead = _production(po_added, source, supply, now, reasons)
-        mine = [p for p in inputs["open_pos"] if p["supplier_code"] == source["supplier_code"]]
+        mine = [p for p in m["open_pos"] if p["supplier_code"] == source["supplier_code"]]
         reasons.append(f"position {position} (ATP {on_hand} + on order {on_order}) vs reorder "
                        f"point {lv.reorder_point}, order-up-to {lv.order_up_to} at "
                        f"{mu:.2f}/h over {lead} h lead + {tuning.review_hours} h review")
         if po_added:
-            po_number = mine[0]["po_number"] if mine else _po_number(spike_id)
+            po_number = mine[0]["po_number"] if mine else _po_number(spike_id, tag)
             reasons.append(f"{'raise' if mine else 'new'} PO {po_number} by {po_added}")
-            steps.append(StepSpec("raise-po", d.RaisePurchaseOrder(
+            steps.append(StepSpec(name("raise-po"), d.RaisePurchaseOrder(
                 spike_id=spike_id, sku=sku, supplier_code=source["supplier_code"],
                 add_quantity=po_added, unit_cost=int(source["cost"]),
                 currency=source["currency"], po_number=mine[0]["po_number"] if mine else "",
-                new_po_number="" if mine else po_number),
-                d.RevertPurchaseOrder(spike_id=spike_id)))
-    transfers, arrives, target = _transfers(inputs, tuning, lead, zone_mu * ratio, zone_sigma,
-                                            source, reasons, now)
+                new_po_number="" if mine else po_number,
+                idempotency_key=f"spike:{spike_id}:po:{tag}" if tag else ""),
+                d.RevertPurchaseOrder(spike_id=spike_id, sku=sku if tag else "")))
+    transfers, arrives, target = _transfers(m, spike, tuning, lead, zone_mu + extra,
+                                            zone_sigma, source, reasons, now)
     for index, (loc_id, units) in enumerate(transfers):
-        steps.append(StepSpec(f"transfer-{index}", DispatchTransfer(
+        steps.append(StepSpec(name(f"transfer-{index}"), DispatchTransfer(
             sku=sku, from_location_id=loc_id, to_location_id=target, quantity=units,
-            transfer_id=_transfer_id(spike_id, index), expected_at=arrives)))
+            transfer_id=_transfer_id(spike_id, index, tag), expected_at=arrives)))
+    summary = {"po_number": po_number, "po_added": po_added, "target": target,
+               "transfers": [[loc, q] for loc, q in transfers],
+               "arrives_at": arrives.isoformat()}
     if not steps:
-        return Decision.skip(*reasons, "nothing to order and nothing to move")
-    steps.append(StepSpec("publish-promise", d.PublishZonePromise(
-        spike_id=spike_id, sku=sku, postal_code=inputs["postal_code"],
-        country=inputs["country"] or "US",
-        transfer_ids=tuple(_transfer_id(spike_id, i) for i in range(len(transfers))),
+        return [], summary
+    steps.append(StepSpec(name("publish-promise"), d.PublishZonePromise(
+        spike_id=spike_id, sku=sku, postal_code=spike["postal_code"],
+        country=spike["country"] or "US",
+        transfer_ids=tuple(_transfer_id(spike_id, i, tag) for i in range(len(transfers))),
         arrives_at=arrives.isoformat() if transfers else "", target_location_id=target,
         po_number=po_number, po_added=po_added)))
-    return Decision.go(steps, *reasons, **inputs, plan={
-        "po_number": po_number, "po_added": po_added, "target": target,
-        "transfers": [[loc, q] for loc, q in transfers], "arrives_at": arrives.isoformat()})
+    return steps, summary
 
 
 def _production(quantity: int, source: dict[str, Any], supply: Supply, now: datetime,
@@ -190,10 +273,10 @@ def _production(quantity: int, source: dict[str, Any], supply: Supply, now: date
     return units, slot.ready_hours
 
 
-def _transfers(inputs: dict[str, Any], tuning: Tuning, lead: int, zone_mu: float,
-               zone_sigma: float, source: dict[str, Any] | None, reasons: list[str],
-               now: datetime) -> tuple[list[tuple[str, int]], datetime, str]:
-    places = inputs["locations"]
+def _transfers(m: dict[str, Any], spike: dict[str, Any], tuning: Tuning, lead: int,
+               zone_mu: float, zone_sigma: float, source: dict[str, Any] | None,
+               reasons: list[str], now: datetime) -> tuple[list[tuple[str, int]], datetime, str]:
+    places = m["locations"]
     mfcs = [p for p in places if p["kind"] == "micro_fulfillment"] or places
     if not mfcs:
         reasons.append("no stocking location: nothing to move")
@@ -207,6 +290,8 @@ def _transfers(inputs: dict[str, Any], tuning: Tuning, lead: int, zone_mu: float
     for p in places:
         if p["id"] == target["id"]:
             continue
+        if p["kind"] == "micro_fulfillment" and not tuning.centres_give:
+            continue  # a centre's stock is its own zone's same-day promise
         km = haversine_km(Position(p["lat"], p["lon"]), at_target)
         per_hour = p["picked_14d"] / (VELOCITY_DAYS * 24)
         sources.append(Source(p["id"], p["code"], int(p["atp"]), per_hour * horizon,

@@ -92,3 +92,15 @@ def sale_facts(conn: Connection, skus: Iterable[str]) -> dict[str, SaleFacts]:
                          components=tuple(sorted(parts.get(r.id, []), key=lambda c: c.sku)))
         for r in rows
     }
+
+
+def skus_in_category(conn: Connection, category: str, *, active_only: bool = True
+                     ) -> list[str]:
+    """The SKUs of the products in `category` (case-insensitive), in SKU order."""
+    p, v = store.products, store.variants
+    query = (sa.select(v.c.sku).join(p, p.c.id == v.c.product_id)
+             .where(sa.func.lower(p.c.category) == category.strip().lower())
+             .order_by(v.c.sku))
+    if active_only:
+        query = query.where(p.c.active.is_(True))
+    return list(conn.execute(query).scalars())

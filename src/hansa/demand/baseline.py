@@ -11,11 +11,25 @@ Method per series (the choice is recorded with the baseline):
   same hour of the week (eight weeks or more of history) or of the day (three days or more).
 The forecast for the next 168 hours is stored by hour of the week, so one fit serves every
 window until the next fit. The forecast error (`sigma`, per hour) is the standard deviation of
-history minus the fitted profile. Holidays are not modelled (a holiday looks like a spike).
+history minus the fitted profile.
+
+Holidays (the market's `HolidayCalendar`): holiday hours are kept out of the profile (a seasonal
+series sees them replaced by the same hour's mean over ordinary days, a Croston or mean series
+drops them) and out of the error; each series then gets a holiday multiplier, the ratio of what
+it sold on past holidays to what its profile expected then, shrunk toward the pooled ratio of
+all series fitted together (a Gamma-Poisson posterior mean: the pooled ratio counts as
+`HOLIDAY_PRIOR_EVENTS` expected events of evidence), so a thin series borrows the pooled
+holiday effect and a series with many holiday sales earns its own. No holiday in the history:
+the pooled ratio, or 1 when no series saw one.
+
+`exposure`: how many past periods each hour's expected rate averages (days for the daily
+profile, weeks for the weekly one, the history in days for a flat or Croston rate); the
+detector's negative binomial test uses it for the estimate's own error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +37,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from hansa.demand.calendar import NO_HOLIDAYS, HolidayCalendar
 from hansa.demand.model import HOURS_PER_WEEK, hour_of_week
 
 MIN_HOURS = 24
@@ -32,6 +47,7 @@ INTERMITTENT_ZERO_SHARE = 0.5
 # of the day over all days: with 4 weeks, each weekly slot averages 4 values (measured in
 # bench/demand.py: 3x the false alarms of the daily profile), so weekly needs 8 weeks.
 WEEKLY_MIN_WEEKS = 8
+HOLIDAY_PRIOR_EVENTS = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +56,22 @@ class Baseline:
     rates: list[float]  # expected events per hour, by hour of week (0 = Monday 00 UTC)
     sigma: float
     history_hours: int
+    holiday_factor: float = 1.0  # expected events on a holiday hour = rate x this
+    exposure: float = 1.0  # past periods each hour's rate averages (see the module docstring)
 
-    def expected(self, at: datetime) -> float:
-        return self.rates[hour_of_week(at)]
+    def expected(self, at: datetime, holiday: bool = False) -> float:
+        rate = self.rates[hour_of_week(at)]
+        return rate * self.holiday_factor if holiday else rate
 
     @property
     def mean_per_hour(self) -> float:
         return sum(self.rates) / len(self.rates)
+
+    @property
+    def dispersion(self) -> float:
+        """The hourly error's variance over the mean hourly rate (1 for Poisson scatter)."""
+        mean = self.mean_per_hour
+        return self.sigma ** 2 / mean if mean > 0 else 1.0
 
 
 def method_for(y: np.ndarray) -> str:
@@ -68,16 +93,44 @@ def _by_hour_of_week(values: np.ndarray, first: datetime) -> list[float]:
     return rates
 
 
-def _sigma(y: np.ndarray, start: datetime, rates: list[float]) -> float:
-    fitted = np.array([rates[hour_of_week(start + timedelta(hours=h))] for h in range(len(y))])
-    return float(np.std(y - fitted, ddof=1)) if len(y) > 1 else 0.0
+def _fitted(n: int, start: datetime, rates: list[float]) -> np.ndarray:
+    first = hour_of_week(start)
+    return np.array(rates)[(np.arange(n) + first) % HOURS_PER_WEEK]
 
 
-def fit(series: Mapping[str, np.ndarray], end: datetime) -> dict[str, Baseline]:
+def _sigma(y: np.ndarray, fitted: np.ndarray, keep: np.ndarray) -> float:
+    residual = (y - fitted)[keep]
+    return float(np.std(residual, ddof=1)) if len(residual) > 1 else 0.0
+
+
+def _without_holidays(y: np.ndarray, mask: np.ndarray, method: str, end: datetime
+                      ) -> np.ndarray:
+    """The series the profile is fitted on: holiday hours dropped (a flat or Croston rate has
+    no position to keep) or, for a seasonal profile, replaced by the same hour of the day's
+    mean over the ordinary days."""
+    if not mask.any() or mask.all():
+        return y
+    if method in ("mean", "croston"):
+        return y[~mask]
+    hours = (np.arange(len(y)) + (end - timedelta(hours=len(y))).hour) % 24
+    sums = np.bincount(hours[~mask], weights=y[~mask], minlength=24)
+    counts = np.bincount(hours[~mask], minlength=24)
+    means = np.divide(sums, counts, out=np.zeros(24), where=counts > 0)
+    out = y.astype(float).copy()
+    out[mask] = means[hours[mask]]
+    return out
+
+
+def fit(series: Mapping[str, np.ndarray], end: datetime,
+        calendar: HolidayCalendar = NO_HOLIDAYS) -> dict[str, Baseline]:
     """Baselines for hourly series that all end at the hour bucket before `end` (exclusive).
 
-    Series are grouped by method and each group is fitted in one statsforecast call.
+    Series are grouped by method and each group is fitted in one statsforecast call; then the
+    holiday multipliers are learned (see the module docstring).
     """
+    longest = max((len(y) for y in series.values()), default=0)
+    full_mask = calendar.mask(end - timedelta(hours=longest), longest)
+    masks = {k: full_mask[longest - len(y):] for k, y in series.items()}
     groups: dict[str, list[str]] = {}
     for key, y in series.items():
         groups.setdefault(method_for(y), []).append(key)
@@ -85,33 +138,64 @@ def fit(series: Mapping[str, np.ndarray], end: datetime) -> dict[str, Baseline]:
     for key in groups.get("none", []):
         out[key] = Baseline("none", [0.0] * HOURS_PER_WEEK, 0.0, len(series[key]))
     for key in groups.get("mean", []):
-        y = series[key]
-        rate = float(np.mean(y))
-        out[key] = Baseline("mean", [rate] * HOURS_PER_WEEK,
-                            float(np.std(y, ddof=1)) if len(y) > 1 else 0.0, len(y))
+        y = _without_holidays(series[key], masks[key], "mean", end)
+        out[key] = Baseline("mean", [float(np.mean(y))] * HOURS_PER_WEEK, 0.0,
+                            len(series[key]), exposure=len(series[key]) / 24)
     for method in ("croston", "seasonal-day", "seasonal-week"):
         keys = groups.get(method, [])
         if keys:
-            out.update(_fit_group(method, {k: series[k] for k in keys}, end))
+            cleaned = {k: _without_holidays(series[k], masks[k], method, end) for k in keys}
+            out.update(_fit_group(method, cleaned, end, {k: series[k] for k in keys}, masks))
+    return _with_errors_and_holidays(out, series, masks, end)
+
+
+def _with_errors_and_holidays(out: dict[str, Baseline], series: Mapping[str, np.ndarray],
+                              masks: Mapping[str, np.ndarray], end: datetime
+                              ) -> dict[str, Baseline]:
+    """The error on ordinary hours, and each series' holiday multiplier shrunk to the pool."""
+    seen: dict[str, tuple[float, float]] = {}  # key -> (holiday events, profile's expectation)
+    for key, b in out.items():
+        y = series[key]
+        if b.method == "none":
+            continue
+        fitted = _fitted(len(y), end - timedelta(hours=len(y)), b.rates)
+        mask = masks[key]
+        sigma = _sigma(y, fitted, ~mask)
+        out[key] = dataclasses.replace(b, sigma=sigma if math.isfinite(sigma) else 0.0)
+        if mask.any():
+            seen[key] = (float(y[mask].sum()), float(fitted[mask].sum()))
+    expected_total = sum(e for _, e in seen.values())
+    pooled = sum(o for o, _ in seen.values()) / expected_total if expected_total > 0 else 1.0
+    for key, b in out.items():
+        if b.method == "none":
+            continue
+        observed, expected = seen.get(key, (0.0, 0.0))
+        factor = (observed + HOLIDAY_PRIOR_EVENTS * pooled) / (expected + HOLIDAY_PRIOR_EVENTS)
+        out[key] = dataclasses.replace(b, holiday_factor=round(factor, 4))
     return out
 
 
-def _pooled_daily_shape(series: Mapping[str, np.ndarray], end: datetime) -> list[float]:
-    """The hour-of-day shape (mean 1) of a group's pooled events, by hour of week index % 24
-    (hour-of-week slots start Monday 00:00 UTC, so slot % 24 is the UTC hour). One intermittent
-    series has too few events for a shape of its own; together they show the day's rhythm."""
+def _pooled_daily_shape(series: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray],
+                        end: datetime) -> list[float]:
+    """The hour-of-day shape (mean 1) of a group's pooled events on ordinary days, by hour of
+    week index % 24 (hour-of-week slots start Monday 00:00 UTC, so slot % 24 is the UTC hour).
+    One intermittent series has too few events for a shape of its own; together they show the
+    day's rhythm."""
     totals = np.zeros(24)
-    for y in series.values():
+    for key, y in series.items():
         first_hour = (end - timedelta(hours=len(y))).hour
         hours = (np.arange(len(y)) + first_hour) % 24
-        totals += np.bincount(hours, weights=y, minlength=24)
+        totals += np.bincount(hours, weights=y * ~masks[key], minlength=24)
     if totals.sum() <= 0:
         return [1.0] * 24
     return list(totals / totals.mean())
 
 
-def _fit_group(method: str, series: Mapping[str, np.ndarray],
-               end: datetime) -> dict[str, Baseline]:
+def _fit_group(method: str, series: Mapping[str, np.ndarray], end: datetime,
+               original: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray]
+               ) -> dict[str, Baseline]:
+    """One statsforecast call for a group (`series` without holidays; `original` as observed).
+    The error and the holiday multiplier are set afterwards."""
     import pandas as pd
     from statsforecast import StatsForecast
     from statsforecast.models import CrostonOptimized, SeasonalWindowAverage
@@ -123,23 +207,23 @@ def _fit_group(method: str, series: Mapping[str, np.ndarray],
         frames.append(pd.DataFrame({"unique_id": key, "ds": ds, "y": y.astype(float)}))
     df = pd.concat(frames, ignore_index=True)
     model: CrostonOptimized | SeasonalWindowAverage
+    window = 0
     if method == "croston":
         model = CrostonOptimized()
     else:
         season = HOURS_PER_WEEK if method == "seasonal-week" else 24
-        shortest = min(len(y) for y in series.values())
-        model = SeasonalWindowAverage(season_length=season, window_size=shortest // season)
+        window = min(len(y) for y in series.values()) // season
+        model = SeasonalWindowAverage(season_length=season, window_size=window)
     sf = StatsForecast(models=[model], freq="h", n_jobs=1)
     forecast = sf.forecast(df=df, h=HOURS_PER_WEEK)
     column = next(c for c in forecast.columns if c not in ("unique_id", "ds"))
-    shape = _pooled_daily_shape(series, end) if method == "croston" else None
+    shape = _pooled_daily_shape(original, masks, end) if method == "croston" else None
     out = {}
     for key, values in forecast.groupby("unique_id", sort=False)[column]:
-        y = series[str(key)]
+        hours = len(original[str(key)])
         rates = _by_hour_of_week(values.to_numpy(), end)
         if shape is not None:  # Croston's flat rate, spread over the day like its peers
             rates = [r * shape[h % 24] for h, r in enumerate(rates)]
-        start = end - timedelta(hours=len(y))
-        sigma = _sigma(y, start, rates)
-        out[str(key)] = Baseline(method, rates, sigma if math.isfinite(sigma) else 0.0, len(y))
+        out[str(key)] = Baseline(method, rates, 0.0, hours,
+                                 exposure=float(window) if window else hours / 24)
     return out

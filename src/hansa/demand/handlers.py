@@ -4,6 +4,7 @@ raise the open purchase order (guarded), and publish the zone's promise with the
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from hansa.bus.unit_of_work import UnitOfWork
 from hansa.demand import messages as m
 from hansa.demand import queries, store
 from hansa.demand.baseline import Baseline, fit
+from hansa.demand.calendar import NO_HOLIDAYS, HolidayCalendar
 from hansa.demand.detector import SpikeRule, SpikeVerdict, evaluate, transition
 from hansa.demand.model import DETECTED, Signal, SignalKind, hour_bucket, window_buckets
 from hansa.demand.signals import WeatherAlert, parse_alert, parse_signal
+from hansa.demand.zones import area
 from hansa.fulfillment import queries as fulfillment
 from hansa.guards import breakers, detectors
 from hansa.guards.messages import BreakerTripped
@@ -59,7 +62,8 @@ def _alert_signal(alert: WeatherAlert, source: str) -> Signal:
                   detail={**alert.as_evidence(), "cells": list(alert.cells)})
 
 
-def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule) -> Ingested:
+def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
+                   calendar: HolidayCalendar = NO_HOLIDAYS) -> Ingested:
     """Append the batch (all or nothing), add it to the hourly velocities, record weather
     alerts with the cells they cover, then run the detector on every touched key."""
     now = uow.now()
@@ -72,6 +76,7 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule) ->
             raise InvalidData(f"signals[{n}]: {exc}", code=exc.code or "invalid_signal",
                               index=n) from None
         if isinstance(parsed, WeatherAlert):
+            parsed = _with_zone_areas(uow, parsed)
             alerts.append(parsed)
             batch.append(_alert_signal(parsed, cmd.source))
         else:
@@ -96,14 +101,44 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule) ->
     store.add_velocity(uow.conn, counts)
     watched = {k[:3] for k in counts if SignalKind(k[2]) in DETECTED and k[0]}
     watched |= _open_keys(uow)  # a key that went quiet must be able to close (and re-arm)
-    fired, closed = detect(uow, watched, rule, postal)
+    fired, closed = detect(uow, watched, rule, postal, calendar)
     uow.record(m.SignalsIngested(count=len(batch), alerts=len(alerts), source=cmd.source))
     return Ingested(len(batch), len(alerts), fired, closed)
 
 
-def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
-                    now: datetime) -> dict[Key, SpikeVerdict]:
-    """The detector's verdict for each key over the window ending now."""
+def _with_zone_areas(uow: UnitOfWork, alert: WeatherAlert) -> WeatherAlert:
+    """An alert without a polygon covers the loaded areas of the zones and counties it names."""
+    if alert.has_shape:
+        return alert
+    mapped = queries.zone_area_cells(uow.conn, alert.codes)
+    cells = set(alert.cells).union(*mapped.values()) if mapped else set(alert.cells)
+    return dataclasses.replace(alert, cells=tuple(sorted(cells)))
+
+
+def load_zone_areas(cmd: m.LoadZoneAreas, uow: UnitOfWork) -> dict[str, Any]:
+    """Store the mapping (all or nothing; an entry replaces the code's earlier one) and let the
+    alerts in force that have no polygon cover the areas they name."""
+    areas = [area(raw, n) for n, raw in enumerate(cmd.areas)]
+    now = uow.now()
+    store.upsert_zone_areas(uow.conn, [
+        {"code": a.code, "postal_codes": list(a.postal_codes), "geometry": a.geometry,
+         "cells": list(a.cells), "loaded_at": now} for a in areas])
+    by_code = {a.code: a.cells for a in areas}
+    updated = 0
+    for alert in queries.alerts_in_force(uow.conn, now):
+        if alert.get("shape", True):
+            continue
+        cells = {c for code in [*alert.get("ugc", []), *alert.get("same", [])]
+                 for c in by_code.get(code, ())}
+        updated += bool(store.add_alert_cells(uow.conn, alert["alert_id"], cells))
+    return {"areas": len(areas), "cells": len({c for a in areas for c in a.cells}),
+            "alerts_updated": updated}
+
+
+def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule, now: datetime,
+                    calendar: HolidayCalendar = NO_HOLIDAYS) -> dict[Key, SpikeVerdict]:
+    """The detector's verdict for each key over the window ending now (on a holiday hour the
+    baseline expects its rate times the series' holiday multiplier)."""
     buckets = window_buckets(now, rule.window_hours)
     counts = queries.window_counts(uow.conn, keys, buckets[0][0])
     baselines = queries.baselines_for(uow.conn, keys)
@@ -112,19 +147,21 @@ def window_verdicts(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
         baseline = baselines.get(key)
         observed = sum(counts[key].get(b, 0) for b, _ in buckets)
         expected = 0.0 if baseline is None or baseline.method == "none" else sum(
-            baseline.expected(b) * share for b, share in buckets)
-        out[key] = evaluate(observed, expected, rule)
+            baseline.expected(b, calendar.is_holiday(b)) * share for b, share in buckets)
+        out[key] = evaluate(observed, expected, rule,
+                            exposure=baseline.exposure if baseline else math.inf,
+                            dispersion=baseline.dispersion if baseline else 1.0)
     return out
 
 
 def detect(uow: UnitOfWork, keys: set[Key], rule: SpikeRule,
-           postal: dict[Key, Counter[tuple[str, str]]] | None = None
-           ) -> tuple[list[str], list[str]]:
+           postal: dict[Key, Counter[tuple[str, str]]] | None = None,
+           calendar: HolidayCalendar = NO_HOLIDAYS) -> tuple[list[str], list[str]]:
     """Edge-triggered: open a spike (SpikeConfirmed) on crossing, close it on falling back."""
     if not keys:
         return [], []
     now = uow.now()
-    verdicts = window_verdicts(uow, keys, rule, now)
+    verdicts = window_verdicts(uow, keys, rule, now, calendar)
     open_ids = queries.open_spikes(uow.conn, keys)
     fired, closed = [], []
     for key in sorted(keys):
@@ -171,19 +208,23 @@ def _open_keys(uow: UnitOfWork) -> set[Key]:
         sa.select(s.c.item, s.c.zone, s.c.kind).where(s.c.status == "open"))}
 
 
-def review_spikes(cmd: m.ReviewSpikes, uow: UnitOfWork, *, rule: SpikeRule) -> list[str]:
+def review_spikes(cmd: m.ReviewSpikes, uow: UnitOfWork, *, rule: SpikeRule,
+                  calendar: HolidayCalendar = NO_HOLIDAYS) -> list[str]:
     """Re-evaluate open spikes (every batch does this too; this is for quiet stretches)."""
-    return detect(uow, _open_keys(uow), rule)[1]
+    return detect(uow, _open_keys(uow), rule, calendar=calendar)[1]
 
 
-def on_signals_observed(event: m.SignalsObserved, uow: UnitOfWork, *, rule: SpikeRule) -> None:
+def on_signals_observed(event: m.SignalsObserved, uow: UnitOfWork, *, rule: SpikeRule,
+                        calendar: HolidayCalendar = NO_HOLIDAYS) -> None:
     """Consumer: signals published on the bus by a collector."""
     ingest_signals(m.IngestSignals(signals=tuple(event.signals), source=event.source or "bus"),
-                   uow, rule=rule)
+                   uow, rule=rule, calendar=calendar)
 
 
-def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork) -> dict[str, Any]:
-    """Refit every baseline of a kind from the hourly velocities (statsforecast)."""
+def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork, *,
+                  calendar: HolidayCalendar = NO_HOLIDAYS) -> dict[str, Any]:
+    """Refit every baseline of a kind from the hourly velocities (statsforecast), holidays of
+    the market's calendar kept out of the profile and learned as multipliers."""
     try:
         kind = SignalKind(cmd.kind)
     except ValueError:
@@ -193,7 +234,7 @@ def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork) -> dict[str, Any]:
     end = hour_bucket(uow.now())
     started = time.perf_counter()
     series = queries.history(uow.conn, kind.value, end, cmd.history_days * 24)
-    fitted = fit({f"{i}\x1f{z}": y for (i, z), y in series.items()}, end)
+    fitted = fit({f"{i}\x1f{z}": y for (i, z), y in series.items()}, end, calendar)
     now = uow.now()
     rows = [_baseline_row(key, kind.value, b, now) for key, b in fitted.items()]
     store.replace_baselines(uow.conn, kind.value, rows)
@@ -208,7 +249,8 @@ def _baseline_row(key: str, kind: str, b: Baseline, at: datetime) -> dict[str, A
     item, zone = key.split("\x1f")
     return {"item": item, "zone": zone, "kind": kind, "method": b.method,
             "rates": [round(r, 5) for r in b.rates], "sigma": round(b.sigma, 5),
-            "history_hours": b.history_hours, "fitted_at": at}
+            "history_hours": b.history_hours, "holiday_factor": b.holiday_factor,
+            "exposure": round(b.exposure, 3), "fitted_at": at}
 
 
 # the path's steps --------------------------------------------------------------------------
@@ -282,8 +324,10 @@ def _record_action(uow: UnitOfWork, key: str, cmd: m.RaisePurchaseOrder, number:
 def revert_purchase_order(cmd: m.RevertPurchaseOrder, uow: UnitOfWork) -> dict[str, Any]:
     """Compensation: the raised PO goes back to its previous lines (a new PO to quantity 0)."""
     a = store.actions
-    rows = uow.conn.execute(sa.select(a).where(a.c.spike_id == cmd.spike_id,
-                                               a.c.action.in_(["raise", "create"]))).all()
+    query = sa.select(a).where(a.c.spike_id == cmd.spike_id, a.c.action.in_(["raise", "create"]))
+    if cmd.sku:
+        query = query.where(a.c.sku == cmd.sku.strip().upper())
+    rows = uow.conn.execute(query.order_by(a.c.at.desc(), a.c.key.desc())).all()
     for row in rows:
         lines = row.previous_lines or [[s, 0, c, cur] for s, _, c, cur in row.new_lines]
         uow.execute(ChangePurchaseOrder(po_number=row.po_number, lines=tuple(

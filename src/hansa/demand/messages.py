@@ -48,11 +48,21 @@ class RaisePurchaseOrder(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class LoadZoneAreas(Command):
+    """Map NWS zones / counties (UGC) and SAME codes to postal codes and/or a polygon, so alerts
+    that name only those codes cover the right cells (see `hansa.demand.zones`)."""
+
+    areas: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RevertPurchaseOrder(Command):
-    """Compensation: put the PO lines back as they were before the raise."""
+    """Compensation: put the PO lines back as they were before the raise (of one SKU of the
+    spike when `sku` is set: a category spike raises one per SKU)."""
 
     spike_id: str
     idempotency_key: str = ""
+    sku: str = ""
 
 
 @dataclass(frozen=True, slots=True)

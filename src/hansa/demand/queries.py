@@ -40,8 +40,7 @@ def baselines_for(conn: Connection, keys: Iterable[Key]) -> dict[Key, Baseline]:
         chunk = wanted[start:start + 500]
         for r in conn.execute(sa.select(b).where(sa.tuple_(b.c.item, b.c.zone, b.c.kind)
                                                  .in_(chunk))):
-            out[(r.item, r.zone, r.kind)] = Baseline(r.method, list(r.rates), r.sigma,
-                                                     r.history_hours)
+            out[(r.item, r.zone, r.kind)] = _baseline(r)
     return out
 
 
@@ -49,7 +48,12 @@ def item_baselines(conn: Connection, item: str, kind: str) -> dict[str, Baseline
     """The baselines of one item (SKU) in every zone, by zone."""
     b = store.baselines
     rows = conn.execute(sa.select(b).where(b.c.item == item, b.c.kind == kind))
-    return {r.zone: Baseline(r.method, list(r.rates), r.sigma, r.history_hours) for r in rows}
+    return {r.zone: _baseline(r) for r in rows}
+
+
+def _baseline(r: Any) -> Baseline:
+    return Baseline(r.method, list(r.rates), r.sigma, r.history_hours,
+                    holiday_factor=r.holiday_factor, exposure=r.exposure)
 
 
 def open_spikes(conn: Connection, keys: Iterable[Key]) -> dict[Key, str]:
@@ -197,3 +201,27 @@ def plan_for(conn: Connection, sku: str, *, service_level: float = 0.95, review_
             "service_level": service_level, **lv.as_dict(), "available": on_hand,
             "on_order": on_order, "position": position,
             "order_now": order_quantity(position, lv, supply)}
+
+
+def zone_area_cells(conn: Connection, codes: Iterable[str]) -> dict[str, list[str]]:
+    """The cells of the loaded NWS zone / SAME areas among `codes`, by code."""
+    wanted = sorted({c.strip().upper() for c in codes if c.strip()})
+    if not wanted:
+        return {}
+    z = store.zone_areas
+    return {r.code: list(r.cells) for r in conn.execute(
+        sa.select(z.c.code, z.c.cells).where(z.c.code.in_(wanted)))}
+
+
+def zone_areas(conn: Connection) -> list[dict[str, Any]]:
+    z = store.zone_areas
+    return [{"code": r.code, "postal_codes": list(r.postal_codes), "cells": len(r.cells),
+             "geometry": r.geometry is not None, "loaded_at": r.loaded_at.isoformat()}
+            for r in conn.execute(sa.select(z).order_by(z.c.code))]
+
+
+def alerts_in_force(conn: Connection, now: datetime) -> list[dict[str, Any]]:
+    """Alerts not yet expired, with their evidence (which names their UGC and SAME codes)."""
+    a = store.alerts
+    return [{"alert_id": r.alert_id, **dict(r.evidence)} for r in conn.execute(
+        sa.select(a.c.alert_id, a.c.evidence).where(a.c.expires >= now))]

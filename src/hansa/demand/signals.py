@@ -5,8 +5,9 @@ in), or by `lat`/`lon`; zones are h3 cells at resolution 5 (the promise cache's 
 alert is a GeoJSON Feature in the shape api.weather.gov publishes (`properties.event`,
 `severity`, `onset`, `expires`/`ends`, a Polygon or MultiPolygon `geometry`, `geocode.SAME` /
 `UGC`, `affectedZones`): the polygon becomes the cells it overlaps. Alerts that only name NWS
-zones or SAME counties carry no shape here (zone shapes are not shipped), so they are kept as
-evidence but cover no cell, unless our extension `properties.postal_codes` lists the areas.
+zones or SAME counties carry no shape: they cover the areas the merchant loaded for those codes
+(`hansa.demand.zones`, `LoadZoneAreas`) and the postal codes of our extension
+`properties.postal_codes`; without either they are kept as evidence but cover no cell.
 """
 
 from __future__ import annotations
@@ -33,11 +34,18 @@ class WeatherAlert:
     same: tuple[str, ...]
     ugc: tuple[str, ...]
     headline: str = ""
+    has_shape: bool = True  # False: no polygon; it covers the loaded areas of its codes
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The NWS zones / counties (UGC) and SAME codes the alert names."""
+        return self.ugc + self.same
 
     def as_evidence(self) -> dict[str, Any]:
         return {"alert_id": self.alert_id, "event": self.event, "severity": self.severity,
                 "onset": self.onset.isoformat(), "expires": self.expires.isoformat(),
-                "headline": self.headline, "same": list(self.same), "ugc": list(self.ugc)}
+                "headline": self.headline, "same": list(self.same), "ugc": list(self.ugc),
+                "shape": self.has_shape}
 
 
 def _time(value: Any, field: str) -> datetime:
@@ -139,7 +147,8 @@ def parse_alert(feature: dict[str, Any]) -> WeatherAlert:
         raise InvalidData("an alert expires after its onset", code="invalid_alert")
     geocode = props.get("geocode") or {}
     postal = tuple(str(p).strip() for p in props.get("postal_codes") or [])
-    cells = set(cells_of(feature.get("geometry")))
+    shape = cells_of(feature.get("geometry"))
+    cells = set(shape)
     for code in postal:
         position = postal_position(code, "US")
         if position is not None:
@@ -149,4 +158,5 @@ def parse_alert(feature: dict[str, Any]) -> WeatherAlert:
                         expires=expires, cells=tuple(sorted(cells)), postal_codes=postal,
                         same=tuple(str(s) for s in geocode.get("SAME") or []),
                         ugc=tuple(str(s) for s in geocode.get("UGC") or []),
-                        headline=str(props.get("headline") or "")[:400])
+                        headline=str(props.get("headline") or "")[:400],
+                        has_shape=bool(shape))

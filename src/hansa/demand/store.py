@@ -53,6 +53,8 @@ baselines = sa.Table(
     sa.Column("rates", Json, nullable=False),  # 168 expected events per hour, by hour of week
     sa.Column("sigma", sa.Float(), nullable=False),
     sa.Column("history_hours", sa.Integer(), nullable=False),
+    sa.Column("holiday_factor", sa.Float(), nullable=False, server_default="1"),
+    sa.Column("exposure", sa.Float(), nullable=False, server_default="1"),
     sa.Column("fitted_at", UtcDateTime(), nullable=False),
 )
 
@@ -73,6 +75,16 @@ alert_cells = sa.Table(
     metadata,
     sa.Column("alert_id", sa.String(200), primary_key=True),
     sa.Column("zone", sa.String(16), primary_key=True, index=True),
+)
+
+zone_areas = sa.Table(
+    "demand_zone_areas",
+    metadata,
+    sa.Column("code", sa.String(8), primary_key=True),  # NWS UGC (NYZ075) or SAME (036047)
+    sa.Column("postal_codes", Json, nullable=False),
+    sa.Column("geometry", Json),
+    sa.Column("cells", Json, nullable=False),  # the h3 cells (resolution 5) the area covers
+    sa.Column("loaded_at", UtcDateTime(), nullable=False),
 )
 
 spikes = sa.Table(
@@ -163,3 +175,21 @@ def replace_baselines(conn: Connection, kind: str, rows: list[dict[str, Any]]) -
     conn.execute(baselines.delete().where(baselines.c.kind == kind))
     for start in range(0, len(rows), 2000):
         conn.execute(baselines.insert(), rows[start:start + 2000])
+
+
+def upsert_zone_areas(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = _insert(conn)(zone_areas)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["code"], set_={
+        c: stmt.excluded[c] for c in ("postal_codes", "geometry", "cells", "loaded_at")}), rows)
+
+
+def add_alert_cells(conn: Connection, alert_id: str, cells: Iterable[str]) -> int:
+    """Add cells to an alert (those it has already are kept): the number added."""
+    have = set(conn.execute(sa.select(alert_cells.c.zone)
+                            .where(alert_cells.c.alert_id == alert_id)).scalars())
+    rows = [{"alert_id": alert_id, "zone": c} for c in sorted(set(cells) - have)]
+    if rows:
+        conn.execute(alert_cells.insert(), rows)
+    return len(rows)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from hansa.demand import queries as demand
-from hansa.demand.messages import FitBaselines, IngestSignals
+from hansa.demand.messages import FitBaselines, IngestSignals, LoadZoneAreas
 from hansa.heads.api.deps import HansaDep, ReadConn, require_admin
 from hansa.heads.api.responses import Json
 
@@ -37,6 +37,25 @@ async def ingest(body: SignalBatch, hansa: HansaDep) -> Json:
     result = await run_in_threadpool(hansa.bus.execute, IngestSignals(
         signals=tuple(body.signals), source=body.source))
     return Json(result.as_dict())
+
+
+class ZoneAreas(BaseModel):
+    """NWS zones / counties (UGC, e.g. NYZ075) or SAME codes (036047), each with the postal
+    codes and/or the GeoJSON polygon it covers."""
+
+    areas: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
+
+
+@admin.post("/zones", operation_id="admin_load_demand_zones")
+async def load_zones(body: ZoneAreas, hansa: HansaDep) -> Json:
+    """Load the mapping (all or nothing); alerts in force that name these codes cover them."""
+    result = await run_in_threadpool(hansa.bus.execute, LoadZoneAreas(areas=tuple(body.areas)))
+    return Json(result)
+
+
+@admin.get("/zones", operation_id="admin_demand_zones")
+def zones(conn: ReadConn) -> Json:
+    return Json({"areas": demand.zone_areas(conn)})
 
 
 @admin.post("/baselines/fit", operation_id="admin_fit_demand_baselines")

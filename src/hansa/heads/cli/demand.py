@@ -73,6 +73,27 @@ def signals_command(
                       f"subsided")
 
 
+@demand_app.command("zones")
+def zones_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "CSV code,postal_code; JSON areas; or a GeoJSON FeatureCollection of NWS zones"))],
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Load which postal codes / polygon each NWS zone, county (UGC) or SAME code covers, so
+    alerts that name only those codes cover the right places."""
+    from hansa.demand.messages import LoadZoneAreas
+    from hansa.demand.zones import read_areas
+
+    areas = read_areas(file.read_text())
+    with booted(db) as hansa:
+        result = hansa.bus.execute(LoadZoneAreas(areas=tuple(areas)))
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        console.print(f"{result['areas']} areas ({result['cells']} cells); "
+                      f"{result['alerts_updated']} alerts in force now cover them")
+
+
 @demand_app.command("fit")
 def fit_command(kind: Annotated[str, typer.Option("--kind")] = "add_to_cart",
                 days: Annotated[int, typer.Option("--days", help="history in days")] = 28,

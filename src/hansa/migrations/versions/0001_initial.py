@@ -249,6 +249,8 @@ def upgrade() -> None:
     sa.Column('rates', hansa.db.metadata.JsonDocument(), nullable=False),
     sa.Column('sigma', sa.Float(), nullable=False),
     sa.Column('history_hours', sa.Integer(), nullable=False),
+    sa.Column('holiday_factor', sa.Float(), server_default='1', nullable=False),
+    sa.Column('exposure', sa.Float(), server_default='1', nullable=False),
     sa.Column('fitted_at', hansa.db.metadata.UtcDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('item', 'zone', 'kind', name=op.f('pk_demand_baselines'))
     )
@@ -312,6 +314,14 @@ def upgrade() -> None:
     sa.Column('count', sa.BigInteger(), nullable=False),
     sa.Column('value_sum', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('item', 'zone', 'kind', 'bucket', name=op.f('pk_demand_velocity'))
+    )
+    op.create_table('demand_zone_areas',
+    sa.Column('code', sa.String(length=8), nullable=False),
+    sa.Column('postal_codes', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('geometry', hansa.db.metadata.JsonDocument(), nullable=True),
+    sa.Column('cells', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('loaded_at', hansa.db.metadata.UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_demand_zone_areas'))
     )
     op.create_table('fulfillment_allocations',
     sa.Column('order_id', sa.String(length=36), nullable=False),
@@ -1089,6 +1099,7 @@ def downgrade() -> None:
     op.drop_table('fulfillment_nodes')
     op.drop_table('fulfillment_labels')
     op.drop_table('fulfillment_allocations')
+    op.drop_table('demand_zone_areas')
     op.drop_table('demand_velocity')
     with op.batch_alter_table('demand_spikes', schema=None) as batch_op:
         batch_op.drop_index('uq_demand_spikes_open', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
