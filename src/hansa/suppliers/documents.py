@@ -128,14 +128,20 @@ def receive_document(cmd: ReceiveSupplierDocument, uow: UnitOfWork) -> str:
 
 
 def _rechunk(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    buffer = b""
+    """The bytes again in chunks of CHUNK_BYTES (the last shorter), joined once per chunk."""
+    parts: list[bytes] = []
+    size = 0
     for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= CHUNK_BYTES:
-            yield buffer[:CHUNK_BYTES]
-            buffer = buffer[CHUNK_BYTES:]
-    if buffer:
-        yield buffer
+        parts.append(chunk)
+        size += len(chunk)
+        if size >= CHUNK_BYTES:
+            buffer = memoryview(b"".join(parts))
+            while len(buffer) >= CHUNK_BYTES:
+                yield bytes(buffer[:CHUNK_BYTES])
+                buffer = buffer[CHUNK_BYTES:]
+            parts, size = [bytes(buffer)], len(buffer)
+    if size:
+        yield b"".join(parts)
 
 
 def raw_chunks(conn: Connection, document_id: str) -> Iterator[bytes]:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from hansa.bus.unit_of_work import UnitOfWork
 from hansa.catalog import queries as catalog
 from hansa.catalog.messages import UpdateProduct
+from hansa.db import bulk
 from hansa.guards import detectors, samples
 from hansa.guards.price_guard import DEFAULT_THRESHOLDS, PriceThresholds, check_price
 from hansa.inventory import queries as inventory
@@ -49,7 +50,7 @@ from hansa.suppliers.queries import supplier_by_code
 
 CHUNK = 2000
 ITEM_FIELDS = ("sku", "description", "cost", "currency", "lead_time_hours", "moq", "case_pack",
-               "supply_model")
+               "supply_model")  # `_merged` spells these out in this order
 COLUMNS = (*ITEM_FIELDS, "components", "attributes")
 
 
@@ -120,6 +121,7 @@ class _Context:
     force: bool
     guards: FeedGuards
     result: ApplyResult
+    json: bulk.JsonCodec
 
 
 def apply_records(uow: UnitOfWork, supplier: Supplier, records: Iterable[ItemRecord], *,
@@ -127,7 +129,7 @@ def apply_records(uow: UnitOfWork, supplier: Supplier, records: Iterable[ItemRec
                   guards: FeedGuards = DEFAULT_GUARDS) -> ApplyResult:
     """Apply item records in chunks on the caller's transaction; DocumentError on any refusal."""
     ctx = _Context(uow, supplier, sites_of(uow.conn, supplier.id), observed_at or uow.now(),
-                   force, guards, ApplyResult())
+                   force, guards, ApplyResult(), bulk.JsonCodec())
     for chunk in _chunks(records):
         _apply_chunk(ctx, chunk)
         uow.flush()  # the chunk's events go to the outbox now: memory stays flat in file size
@@ -143,77 +145,87 @@ def apply_item_records(cmd: ApplyItemRecords, uow: UnitOfWork, *,
 
 _ITEM_VALUES = attrgetter(*ITEM_FIELDS)
 _N_ITEM = len(ITEM_FIELDS)
+_KEY = ("supplier_id", "supplier_sku")
+_STAMPS = ("observed_at", "updated_at")
 
 
-def _merged(existing: tuple[Any, ...] | None, rec: ItemRecord) -> dict[str, Any]:
-    """The item row after the record: fields the record leaves None keep their value.
-    `existing` holds the row's values in `COLUMNS` order."""
+def _merged(existing: tuple[Any, ...] | None, rec: ItemRecord) -> tuple[Any, ...]:
+    """The item row (values in `COLUMNS` order) after the record: fields the record leaves
+    None keep their value."""
     if existing is None:
-        row: dict[str, Any] = dict(zip(ITEM_FIELDS, _ITEM_VALUES(rec), strict=True))
-        row["components"] = [[s, q] for s, q in rec.components]
-        row["attributes"] = dict(rec.attributes)
-        return row
-    row = {f: old if new is None else new for f, new, old in zip(
-        ITEM_FIELDS, _ITEM_VALUES(rec), existing, strict=False)}
-    components, attributes = existing[_N_ITEM], existing[_N_ITEM + 1]
-    row["components"] = [[s, q] for s, q in rec.components] if rec.components else components
-    row["attributes"] = attributes | dict(rec.attributes) if rec.attributes else attributes
-    return row
+        return (*_ITEM_VALUES(rec), [[s, q] for s, q in rec.components], dict(rec.attributes))
+    sku, description, cost, currency, lead, moq, pack, model, components, attributes = existing
+    return (sku if rec.sku is None else rec.sku,  # spelled out: the same as a loop, faster
+            description if rec.description is None else rec.description,
+            cost if rec.cost is None else rec.cost,
+            currency if rec.currency is None else rec.currency,
+            lead if rec.lead_time_hours is None else rec.lead_time_hours,
+            moq if rec.moq is None else rec.moq,
+            pack if rec.case_pack is None else rec.case_pack,
+            model if rec.supply_model is None else rec.supply_model,
+            [[s, q] for s, q in rec.components] if rec.components else components,
+            attributes | dict(rec.attributes) if rec.attributes else attributes)
+
+
+def _validated(chunk: list[ItemRecord]) -> None:
+    currencies: set[str] = set()
+    for rec in chunk:
+        validate_item(rec)
+        if rec.currency is not None and rec.currency not in currencies:
+            if not is_currency(rec.currency):
+                raise DocumentError(f"unknown currency {rec.currency!r}", line=rec.line or None,
+                                    code="invalid_currency")
+            currencies.add(rec.currency)
+
+
+def _existing(ctx: _Context, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+    """The stored items of the chunk, values in `COLUMNS` order (JSON decoded)."""
+    decode = ctx.json.decode
+    return {r[0]: (*r[1:-2], decode(r[-2]), decode(r[-1])) for r in bulk.select_in(
+        ctx.uow.conn, store.items, ("supplier_sku", *COLUMNS), [("supplier_id", ctx.supplier.id)],
+        "supplier_sku", keys)}
 
 
 def _apply_chunk(ctx: _Context, chunk: list[ItemRecord]) -> None:
-    conn, supplier = ctx.uow.conn, ctx.supplier
-    for rec in chunk:
-        validate_item(rec)
-        if rec.currency is not None and not is_currency(rec.currency):
-            raise DocumentError(f"unknown currency {rec.currency!r}", line=rec.line or None,
-                                code="invalid_currency")
-    keys = list(dict.fromkeys(r.supplier_sku for r in chunk))
-    it = store.items
-    existing: dict[str, tuple[Any, ...]] = {r[0]: tuple(r[1:]) for r in conn.execute(
-        sa.select(it.c.supplier_sku, *(it.c[c] for c in COLUMNS))  # what is merged, compared
-        .where(it.c.supplier_id == supplier.id, it.c.supplier_sku.in_(keys)))}
+    conn, supplier, encode = ctx.uow.conn, ctx.supplier, ctx.json.encode
+    _validated(chunk)
+    existing = _existing(ctx, list(dict.fromkeys(r.supplier_sku for r in chunk)))
     wanted = {r.sku for r in chunk if r.sku}
     known = catalog.product_of_skus(conn, wanted) if wanted else {}
     for rec in chunk:
         if rec.sku and rec.sku not in known:
             raise DocumentError(f"SKU {rec.sku} is not in the catalog", line=rec.line or None,
                                 code="unknown_sku")
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    changes: list[tuple[ItemRecord, Any, dict[str, Any], list[str]]] = []
-    now = ctx.uow.now()
+    it = store.items
+    stamps = (bulk.db_value(conn, it.c.observed_at, ctx.observed_at),
+              bulk.db_value(conn, it.c.updated_at, ctx.uow.now()))
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    changes: list[tuple[ItemRecord, tuple[Any, ...], list[str]]] = []
     for rec in chunk:
         before = existing.get(rec.supplier_sku)
         row = _merged(before, rec)
-        changed = list(COLUMNS) if before is None else [
-            f for f, old in zip(COLUMNS, before, strict=True) if old != row[f]]
-        values = row | {"supplier_id": supplier.id, "supplier_sku": rec.supplier_sku,
-                        "observed_at": ctx.observed_at, "updated_at": now}
+        values = (*row[:_N_ITEM], encode(row[_N_ITEM]), encode(row[_N_ITEM + 1]), *stamps)
         if before is None:
-            inserts.append(values)
-        elif changed:
-            values["k_supplier_id"] = supplier.id
-            values["k_supplier_sku"] = rec.supplier_sku
-            updates.append(values)
-        existing[rec.supplier_sku] = tuple(row[c] for c in COLUMNS)  # repeated in the chunk
-        changes.append((rec, before, row, changed))
-    if inserts:
-        conn.execute(it.insert(), inserts)
-    if updates:
-        conn.execute(it.update().where(it.c.supplier_id == sa.bindparam("k_supplier_id"),
-                                       it.c.supplier_sku == sa.bindparam("k_supplier_sku")),
-                     updates)
-    stock_changed = _apply_stock(ctx, chunk, {r.supplier_sku: row["sku"]
-                                              for r, _b, row, _c in changes})
+            changed = list(COLUMNS)
+            inserts.append((supplier.id, rec.supplier_sku, *values))
+        else:
+            changed = [f for f, old, new in zip(COLUMNS, before, row, strict=True) if old != new]
+            if changed:
+                updates.append((*values, supplier.id, rec.supplier_sku))
+        existing[rec.supplier_sku] = row  # repeated in the chunk
+        changes.append((rec, row, changed))
+    bulk.insert_many(conn, it, (*_KEY, *COLUMNS, *_STAMPS), inserts)
+    bulk.update_many(conn, it, (*COLUMNS, *_STAMPS), _KEY, updates)
+    stock_changed = _apply_stock(ctx, chunk, {r.supplier_sku: row[0] for r, row, _c in changes})
     _apply_schedule(ctx, chunk)
     _propagate(ctx, changes, known)
     changed_items = []
-    for rec, _before, row, changed in changes:
+    for rec, row, changed in changes:
         fields = changed + (["stock"] if rec.supplier_sku in stock_changed else []) + (
             ["schedule"] if rec.schedule else [])
         if fields:
-            changed_items.append([rec.supplier_sku, row["sku"], fields])
+            changed_items.append([rec.supplier_sku, row[0], fields])
     ctx.result.records += len(changes)
     ctx.result.changes += len(changed_items)
     if changed_items:
@@ -227,15 +239,16 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
         return set()
     conn, supplier = ctx.uow.conn, ctx.supplier
     st = store.item_stock
-    current = {(r.supplier_sku, r.site_id): r.quantity for r in conn.execute(
-        sa.select(st).where(st.c.supplier_id == supplier.id,
-                            st.c.supplier_sku.in_([r.supplier_sku for r in with_stock])))}
+    current = {(r[0], r[1]): r[2] for r in bulk.select_in(
+        conn, st, ("supplier_sku", "site_id", "quantity"), [("supplier_id", supplier.id)],
+        "supplier_sku", list(dict.fromkeys(r.supplier_sku for r in with_stock)))}
     skus = {s for s in (sku_of.get(r.supplier_sku) for r in with_stock) if s}
     on_hand = {(lv.sku, lv.location_id): lv.on_hand for lv in inventory.levels(conn, skus)}
     changed: set[str] = set()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    now = ctx.uow.now()
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    now = bulk.db_value(conn, st.c.updated_at, ctx.uow.now())
+    high = ctx.guards.max_stock
     for rec in with_stock:
         sku = sku_of.get(rec.supplier_sku)
         for site_code, quantity in rec.stock:
@@ -243,18 +256,16 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
             if site is None:
                 raise DocumentError(f"site {site_code!r} is not a site of {supplier.code}",
                                     line=rec.line or None, code="unknown_site")
-            if not ctx.force:
+            if not ctx.force and not 0 <= quantity <= high:  # the guard's bounds, inline
                 _stock_bound(ctx, rec, site_code, quantity)
             key = (rec.supplier_sku, site.id)
             before = current.get(key)
             if before == quantity:
                 continue
             if before is None:
-                inserts.append({"supplier_id": supplier.id, "supplier_sku": rec.supplier_sku,
-                                "site_id": site.id, "quantity": quantity, "updated_at": now})
+                inserts.append((supplier.id, rec.supplier_sku, site.id, quantity, now))
             else:
-                updates.append({"k_sku": rec.supplier_sku, "k_site": site.id,
-                                "quantity": quantity, "updated_at": now})
+                updates.append((quantity, now, supplier.id, rec.supplier_sku, site.id))
             current[key] = quantity
             changed.add(rec.supplier_sku)
             if sku is not None:
@@ -262,16 +273,15 @@ def _apply_stock(ctx: _Context, chunk: list[ItemRecord], sku_of: dict[str, str |
                 if delta:
                     _adjust(ctx, rec, sku, site, delta)
                     on_hand[(sku, site.location_id)] = quantity
-    if inserts:
-        conn.execute(st.insert(), inserts)
-    if updates:
-        conn.execute(st.update().where(st.c.supplier_id == supplier.id,
-                                       st.c.supplier_sku == sa.bindparam("k_sku"),
-                                       st.c.site_id == sa.bindparam("k_site")), updates)
+    bulk.insert_many(conn, st, ("supplier_id", "supplier_sku", "site_id", "quantity",
+                                "updated_at"), inserts)
+    bulk.update_many(conn, st, ("quantity", "updated_at"),
+                     ("supplier_id", "supplier_sku", "site_id"), updates)
     return changed
 
 
 def _stock_bound(ctx: _Context, rec: ItemRecord, site_code: str, quantity: int) -> None:
+    """The quantity guard on one reported stock figure (refuses outside 0 .. max_stock)."""
     verdict = detectors.quantity_range(quantity, low=0, high=ctx.guards.max_stock,
                                        guard=f"feed:{ctx.supplier.code}:stock")
     if not verdict.allowed:
@@ -302,11 +312,14 @@ def _apply_schedule(ctx: _Context, chunk: list[ItemRecord]) -> None:
                                 "quantity": q} for (s, d), q in rows.items()])
 
 
-def _propagate(ctx: _Context, changes: list[tuple[ItemRecord, Any, dict[str, Any], list[str]]],
+def _propagate(ctx: _Context, changes: list[tuple[ItemRecord, tuple[Any, ...], list[str]]],
                product_of: dict[str, str]) -> None:
-    """Cost, attribute and lead-time changes of mapped items, through the owners' commands."""
-    mapped = [(rec, row, changed) for rec, _b, row, changed in changes
-              if row["sku"] and set(changed) & {"cost", "attributes", "lead_time_hours", "sku"}]
+    """Cost, attribute and lead-time changes of mapped items, through the owners' commands:
+    a cost per SKU, and the attributes and lead time of a product once per chunk, after all of
+    its variants' records (the state a command per record would have reached last)."""
+    mapped = [(rec, dict(zip(COLUMNS, row, strict=True)), changed) for rec, row, changed
+              in changes if row[0] and set(changed) & {"cost", "attributes", "lead_time_hours",
+                                                       "sku"}]
     if not mapped:
         return
     conn = ctx.uow.conn
@@ -316,6 +329,7 @@ def _propagate(ctx: _Context, changes: list[tuple[ItemRecord, Any, dict[str, Any
         product_of = product_of | catalog.product_of_skus(conn, missing)
     products = {p.id: p for p in catalog.products(conn, {product_of[s] for s in skus})}
     costs = pricing.costs(conn, skus)
+    touched: dict[str, None] = {}  # products to update, in the order they were first changed
     for rec, row, changed in mapped:
         if row["cost"] is not None and ({"cost", "sku"} & set(changed)):
             _set_cost(ctx, rec, row["sku"], row["cost"], row["currency"], costs.get(row["sku"]))
@@ -323,10 +337,13 @@ def _propagate(ctx: _Context, changes: list[tuple[ItemRecord, Any, dict[str, Any
         attributes = product.attributes | {k: str(v) for k, v in row["attributes"].items()}
         lead = row["lead_time_hours"] if product.inventory_model.value == "mto" else None
         if attributes != product.attributes or (lead and lead != product.lead_time_hours):
-            ctx.uow.execute(UpdateProduct(product_id=product.id, attributes=attributes,
-                                          lead_time_hours=lead or None))
             products[product.id] = replace(product, attributes=attributes,
                                            lead_time_hours=lead or product.lead_time_hours)
+            touched[product.id] = None
+    for product_id in touched:  # one update per product with all of its variants' changes
+        product = products[product_id]
+        ctx.uow.execute(UpdateProduct(product_id=product_id, attributes=product.attributes,
+                                      lead_time_hours=product.lead_time_hours))
 
 
 def _set_cost(ctx: _Context, rec: ItemRecord, sku: str, amount: int, currency: str,

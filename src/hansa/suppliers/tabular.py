@@ -69,6 +69,8 @@ def text_lines(chunks: Iterable[bytes], encoding: str) -> Iterator[str]:
 
 
 class _Reader:
+    """One profile compiled against one header: a column position per field, read per row."""
+
     def __init__(self, spec: dict[str, Any], header: list[str], currency: str) -> None:
         self.spec = spec
         self.decimal = spec.get("decimal", ".")
@@ -83,10 +85,16 @@ class _Reader:
                 raise DocumentError(f"column {column!r} (for {field}) is not in the header",
                                     line=1, column=str(column), code="missing_column")
             self.cols[field] = position[column]
-        self.stock_fields = [(f, f[6:].upper()) for f in self.cols if f.startswith("stock:")]
-        self.attr_fields = [(f, f[5:]) for f in self.cols if f.startswith("attr:")]
-        self.plan_fields = [(f, self._day(f[5:], 1, str(spec["columns"][f])))
+        names = spec["columns"]
+        # A row is padded to `width` cells plus one blank: an unmapped field reads cell -1.
+        self.width = max(self.cols.values(), default=0) + 1
+        self.at = {f: self.cols.get(f, -1) for f in CANONICAL}
+        self.stock_fields = [(self.cols[f], f[6:].upper(), names[f]) for f in self.cols
+                             if f.startswith("stock:")]
+        self.attr_fields = [(self.cols[f], f[5:]) for f in self.cols if f.startswith("attr:")]
+        self.plan_fields = [(self.cols[f], self._day(f[5:], 1, str(names[f])), names[f])
                             for f in self.cols if f.startswith("plan:")]
+        self.currencies: dict[str, int] = {}  # known good currency -> its exponent
 
     def _number(self, text: str, line: int, column: str) -> Decimal:
         cleaned = text.replace(self.thousands, "") if self.thousands else text
@@ -111,36 +119,63 @@ class _Reader:
                                 code="invalid_number")
         return int(value)
 
+    def _cost(self, text: str, currency: str, line: int) -> int:
+        """Minor units of `currency`. Plain digits with at most the currency's decimals are
+        read exactly without Decimal; anything else goes through Decimal (same result)."""
+        places = self.currencies[currency]
+        if self.cost_per == 1:
+            cleaned = text.replace(self.thousands, "") if self.thousands else text
+            if self.decimal != ".":
+                cleaned = cleaned.replace(self.decimal, ".")
+            whole, _dot, fraction = cleaned.partition(".")
+            if (cleaned.isascii() and whole.isdigit() and len(whole) <= 12
+                    and (not fraction or (fraction.isdigit() and len(fraction) <= places))):
+                return int(whole) * 10**places + int(fraction.ljust(places, "0") or "0")
+        value = self._number(text, line, self.spec["columns"]["cost"]) / self.cost_per
+        return int(value.scaleb(places).quantize(Decimal(1)))
+
+    def _currency(self, currency: str, line: int) -> None:
+        if not is_currency(currency):
+            raise DocumentError(f"unknown currency {currency!r}", line=line,
+                                column=self.spec["columns"].get("currency"),
+                                code="invalid_currency")
+        self.currencies[currency] = exponent(currency)
+
+    def _whole(self, text: str, line: int, field: str) -> int | None:
+        if not text:
+            return None
+        if text.isdigit() and text.isascii() and len(text) <= 12:
+            return int(text)
+        return self._int(text, line, self.spec["columns"][field])
+
     def record(self, row: list[str], line: int) -> ItemRecord:
-        width = len(row)
-        vals = {f: row[i].strip() for f, i in self.cols.items() if i < width}
-        get = vals.get
-        names = self.spec["columns"]
-        currency = (get("currency") or self.currency).upper()
-        cost = None
-        if get("cost"):
-            if not is_currency(currency):
-                raise DocumentError(f"unknown currency {currency!r}", line=line,
-                                    column=names.get("currency"), code="invalid_currency")
-            value = self._number(vals["cost"], line, names["cost"]) / self.cost_per
-            cost = int(value.scaleb(exponent(currency)).quantize(Decimal(1)))
-        ints = {f: self._int(vals[f], line, names[f]) if get(f) else None
-                for f in ("lead_time", "moq", "case_pack")}
-        stock = tuple((site, self._int(vals[f], line, names[f]))
-                      for f, site in self.stock_fields if get(f))
-        attrs = tuple((name, vals[f]) for f, name in self.attr_fields if get(f))
-        plan = tuple((day, self._int(vals[f], line, names[f]))
-                     for f, day in self.plan_fields if get(f))
-        return ItemRecord(
-            supplier_sku=(get("supplier_sku") or "").upper(),
-            sku=(get("sku") or "").upper() or None,
-            description=get("description") or None, cost=cost,
-            currency=currency if cost is not None else None, stock=stock,
-            lead_time_hours=None if ints["lead_time"] is None else ints["lead_time"] * self.lead,
-            moq=ints["moq"], case_pack=ints["case_pack"],
-            supply_model=(get("supply_model") or "").lower() or None, attributes=attrs,
-            schedule=plan, components=self._components(get("components") or "", line),
-            line=line)
+        if len(row) < self.width:
+            row = row + [""] * (self.width - len(row))
+        row = [*row, ""]
+        at, whole = self.at, self._whole
+        currency = (row[at["currency"]].strip() or self.currency).upper()
+        cost: int | None = None
+        if cost_text := row[at["cost"]].strip():
+            if currency not in self.currencies:
+                self._currency(currency, line)
+            cost = self._cost(cost_text, currency, line)
+        lead = whole(row[at["lead_time"]].strip(), line, "lead_time")
+        moq = whole(row[at["moq"]].strip(), line, "moq")
+        pack = whole(row[at["case_pack"]].strip(), line, "case_pack")
+        stock = tuple([(site, self._int(text, line, column)) for i, site, column
+                       in self.stock_fields if (text := row[i].strip())])
+        attrs = tuple([(name, text) for i, name in self.attr_fields
+                       if (text := row[i].strip())])
+        plan = tuple([(day, self._int(text, line, column)) for i, day, column
+                      in self.plan_fields if (text := row[i].strip())])
+        parts = row[at["components"]].strip()
+        return ItemRecord(  # positional, in the field order (faster than keywords)
+            row[at["supplier_sku"]].strip().upper(), row[at["sku"]].strip().upper() or None,
+            row[at["description"]].strip() or None, cost,
+            currency if cost is not None else None, stock,
+            None if lead is None else lead * self.lead, moq, pack,
+            row[at["supply_model"]].strip().lower() or None,
+            self._components(parts, line) if parts else (), attrs, plan, line)
 
     def _day(self, text: str, line: int, column: str) -> str:
         try:
@@ -178,9 +213,9 @@ def read_csv(chunks: Iterable[bytes], spec: dict[str, Any] | None,
             raise DocumentError("the file is empty", line=1, code="empty_file")
         parse = _Reader(spec or default_profile(header), header, currency)
         for row in reader:
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():  # blank cells only
                 continue
-            if any(len(cell) > MAX_FIELD for cell in row):
+            if max(map(len, row)) > MAX_FIELD:
                 raise DocumentError("a field is longer than 4096 characters",
                                     line=reader.line_num, code="field_too_long")
             yield parse.record(row, reader.line_num)
