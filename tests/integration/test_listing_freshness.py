@@ -88,3 +88,25 @@ def test_changes_seen_by_polling_the_outbox_name_their_skus_too(hansa: Hansa) ->
     assert models.feed.moved_since(version) == {"MUG"}
     after, asked = _atp_queries(hansa, models, channel)
     assert after["MUG"] == 15 and asked == [["MUG"]]
+
+
+def test_a_unit_of_work_that_flushed_early_still_names_the_moved_sku(hansa: Hansa) -> None:
+    """Supplier documents flush their events per chunk; a small one must still tell the
+    listing which SKU moved rather than make it read every SKU again."""
+    merchant = make_merchant(hansa, {sku: {"NJ-WH": 10} for sku in SKUS})
+    models = ReadModels(hansa)
+    hansa.bus.on_commit(models.feed.on_commit)
+    with hansa.db.read() as conn:
+        channel = channels.channel(conn, merchant.channel_id)
+    _available(models, channel)
+    before = models.feed.stock_version
+
+    with hansa.bus.uow() as uow:
+        uow.execute(AdjustStock(sku="TEE-S", location_id=merchant.locations["NJ-WH"],
+                                delta=4, reason="supplier stock file"))
+        uow.flush()
+        uow.commit()
+    after, asked = _atp_queries(hansa, models, channel)
+
+    assert models.feed.moved_since(before) == {"TEE-S"}
+    assert after["TEE-S"] == 14 and asked == [["TEE-S"]]

@@ -15,6 +15,10 @@ from hansa.kernel.clock import Clock
 from hansa.kernel.errors import UnexpectedState
 from hansa.kernel.messages import Command, Envelope, Event
 
+# Events flushed early keep their data for commit listeners up to this many per unit of work;
+# past it they are dropped, so a 100,000-row import holds no more than this in memory.
+FLUSHED_WITH_DATA = 1_000
+
 if TYPE_CHECKING:
     from hansa.bus.messagebus import MessageBus
 
@@ -33,7 +37,7 @@ class UnitOfWork:
         self._stack: ExitStack | None = None
         self._conn: Connection | None = None
         self._pending: list[tuple[Event, datetime | None]] = []
-        self._flushed: list[Envelope] = []  # already in the outbox (uncommitted), data dropped
+        self._flushed: list[Envelope] = []  # already in the outbox (uncommitted)
         self._marks: list[int] = []  # events recorded before each open savepoint
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
@@ -80,9 +84,11 @@ class UnitOfWork:
         """Write the events recorded so far to the outbox now, in this transaction.
 
         For long units of work (a 100,000-row supplier file applied all or nothing): their
-        events no longer wait in memory for the commit. Commit listeners get these as
-        envelopes without data (type and subject only), so they must treat missing data as
-        "something changed, I cannot say what". Inside a savepoint it writes only when every
+        events no longer wait in memory for the commit. The first FLUSHED_WITH_DATA flushed
+        envelopes keep their data for the commit listeners (a small document's events say what
+        moved, so read models re-read only that); later ones reach them without data (type and
+        subject only), so listeners must treat missing data as "something changed, I cannot
+        say what". Inside a savepoint it writes only when every
         pending event was recorded inside it (else a rollback of the savepoint would take
         events of the enclosing scope with it): otherwise it waits, keeping the order.
         """
@@ -91,8 +97,10 @@ class UnitOfWork:
         if self._marks and self._marks[-1] > len(self._flushed):
             return
         for envelope in outbox.append(self.conn, self._pending, self.clock.now()):
-            self._flushed.append(Envelope(type=envelope.type, data={}, time=envelope.time,
-                                          id=envelope.id, subject=envelope.subject))
+            if len(self._flushed) >= FLUSHED_WITH_DATA:
+                envelope = Envelope(type=envelope.type, data={}, time=envelope.time,
+                                    id=envelope.id, subject=envelope.subject)
+            self._flushed.append(envelope)
         self._pending = []
 
     def _recorded(self) -> int:
