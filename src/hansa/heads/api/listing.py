@@ -92,6 +92,7 @@ class _Static:
     views: list[dict[str, Any]]
     stocked_skus: list[str]
     serial: int
+    view_skus: list[frozenset[str]] = field(default_factory=list)  # per view: SKUs it shows
 
 
 @dataclass
@@ -100,6 +101,8 @@ class _Stock:
     taken_at: float
     atp: dict[str, int]
     serial: int
+    base: int | None = None  # serial of the snapshot this one was derived from
+    moved: frozenset[str] | None = None  # SKUs re-read since `base`; None: all of them
 
 
 @dataclass
@@ -108,6 +111,7 @@ class _ChannelEntry:
     static: _Static | None = None
     stock: _Stock | None = None
     pages: dict[tuple[int, int, int, int], bytes] = field(default_factory=dict)
+    listed: tuple[int, int, list[dict[str, Any]]] | None = None  # (static, stock serial, views)
 
 
 class Listing:
@@ -169,31 +173,36 @@ class Listing:
             stocked = sorted({v["sku"] for view in views for v in view["variants"]}
                              | {c[0] for view in views for c in view["_components"]})
             entry.static = _Static(version, now, pricing.next_price_change(
-                conn, channel.price_list_id, at), views, stocked, self._next_serial())
+                conn, channel.price_list_id, at), views, stocked, self._next_serial(),
+                [frozenset([v["sku"] for v in view["variants"]]
+                           + [c[0] for c in view["_components"]]) for view in views])
             entry.stock = None
             entry.pages = {}
             self.builds += 1
         if not self._stock_fresh(entry.stock, now):
             assert entry.static is not None
             version = self.feed.stock_version  # read before the query, like the static part
-            entry.stock = _Stock(version, now, self._atp(conn, entry.static, entry.stock, now),
-                                 self._next_serial())
+            old = entry.stock
+            atp, moved = self._atp(conn, entry.static, old, now)
+            entry.stock = _Stock(version, now, atp, self._next_serial(),
+                                 None if old is None else old.serial, moved)
             entry.pages = {}
 
     def _atp(self, conn: Connection, static: _Static, old: _Stock | None,
-             now: float) -> dict[str, int]:
+             now: float) -> tuple[dict[str, int], frozenset[str] | None]:
         """Availability of the channel's SKUs: only those that moved since `old` when the feed
-        knows which did and `old` is younger than `max_age`, else all of them."""
+        knows which did and `old` is younger than `max_age`, else all of them. Also returns
+        the SKUs re-read (None: all)."""
         moved = None
         if old is not None and now - old.taken_at < self.max_age:
             moved = self.feed.moved_since(old.version)
-        if moved is None:
-            return inventory.atp_totals(conn, static.stocked_skus)
-        atp = dict(old.atp) if old is not None else {}
+        if moved is None or old is None:
+            return inventory.atp_totals(conn, static.stocked_skus), None
+        atp = dict(old.atp)
         wanted = [sku for sku in moved if sku in atp]
         if wanted:
             atp.update(inventory.atp_totals(conn, wanted))
-        return atp
+        return atp, frozenset(wanted)
 
     def page(self, channel: Channel, limit: int, offset: int) -> bytes:
         """The JSON body of one page, refreshing what is stale first."""
@@ -223,7 +232,26 @@ class Listing:
                 self._refresh(conn, channel, entry)
             static, stock = entry.static, entry.stock
             assert static is not None and stock is not None
-            return [with_availability(view, stock.atp) for view in static.views]
+            return list(self._listed(entry, static, stock))
+
+    @staticmethod
+    def _listed(entry: _ChannelEntry, static: _Static, stock: _Stock) -> list[dict[str, Any]]:
+        """The views with availability, kept per channel: after a stock re-read that names its
+        SKUs, only the views showing one of them are rebuilt. Callers must not mutate them."""
+        listed = entry.listed
+        if listed is not None and listed[0] == static.serial:
+            if listed[1] == stock.serial:
+                return listed[2]
+            if stock.base == listed[1] and stock.moved is not None:
+                moved = stock.moved
+                views = [with_availability(view, stock.atp) if not moved.isdisjoint(skus)
+                         else old for view, skus, old
+                         in zip(static.views, static.view_skus, listed[2], strict=True)]
+                entry.listed = (static.serial, stock.serial, views)
+                return views
+        views = [with_availability(view, stock.atp) for view in static.views]
+        entry.listed = (static.serial, stock.serial, views)
+        return views
 
 
 class ChannelCache:
