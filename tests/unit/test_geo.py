@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hansa.kernel import geo
 from hansa.kernel.geo import (
+    _ZipCentroids,
     DEFAULT_ZONE_RESOLUTION,
     Position,
     haversine_km,
@@ -145,6 +147,21 @@ def test_us_zip_position_of_an_unknown_zip_is_none() -> None:
     # given / when / then
     assert us_zip_position("00000") is None
     assert us_zip_position("99999") is None
+
+
+def test_the_zip_index_built_after_many_lookups_gives_the_one_by_one_answers(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the answers looked up one by one
+    codes = ["10001", "02139", "60601", "94103", "00000", "99999", "73301", "33101"]
+    one_by_one = _ZipCentroids()
+    singly = {code: one_by_one.get(code) for code in codes}
+    # when a lookup table is indexed after the first two codes
+    monkeypatch.setattr(geo, "INDEX_AFTER_LOOKUPS", 2)
+    indexed = _ZipCentroids()
+    answers = {code: indexed.get(code) for code in codes}
+    # then
+    assert answers == singly
+    assert indexed._index is not None and one_by_one._index is None
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_ZONE_RESOLUTION = 5  # h3 res 5: cells of ~250 km², a metro-area sized zone
@@ -34,23 +33,50 @@ def haversine_km(a: Position, b: Position) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-@lru_cache(maxsize=65_536)
+INDEX_AFTER_LOOKUPS = 32  # the `zipcodes` package scans its whole list per lookup (~1 ms)
+
+
+class _ZipCentroids:
+    """US ZIP centroids: looked up one by one at first, then, once a process has asked for
+    INDEX_AFTER_LOOKUPS distinct codes (a checkout stream, a simulation), indexed all at once
+    (about a second) so that every later lookup is a dict read."""
+
+    def __init__(self) -> None:
+        self._index: dict[str, Position | None] | None = None
+        self._seen: dict[str, Position | None] = {}
+
+    def get(self, code: str) -> Position | None:
+        if self._index is not None:
+            return self._index.get(code)
+        if code in self._seen:
+            return self._seen[code]
+        import zipcodes  # deferred: loads its data file on first use
+
+        if len(self._seen) >= INDEX_AFTER_LOOKUPS:
+            self._index = {z["zip_code"]: _centroid(z) for z in zipcodes.list_all()}
+            self._seen = {}
+            return self._index.get(code)
+        matches = zipcodes.matching(code)
+        self._seen[code] = _centroid(matches[0]) if matches else None
+        return self._seen[code]
+
+
+def _centroid(entry: dict[str, object]) -> Position | None:
+    try:
+        return Position(float(str(entry["lat"])), float(str(entry["long"])))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+_ZIPS = _ZipCentroids()
+
+
 def us_zip_position(zip_code: str) -> Position | None:
     """Centroid of a US ZIP code from the compiled-in `zipcodes` data; None when unknown."""
-    import zipcodes  # deferred: loads its data file on first use
-
     found = _US_ZIP.fullmatch(zip_code.strip())
     if found is None:
         return None
-    code = found.group(1)
-    matches = zipcodes.matching(code)
-    if not matches:
-        return None
-    first = matches[0]
-    try:
-        return Position(float(first["lat"]), float(first["long"]))
-    except (KeyError, TypeError, ValueError):
-        return None
+    return _ZIPS.get(found.group(1))
 
 
 def zone_of(position: Position, resolution: int = DEFAULT_ZONE_RESOLUTION) -> str:
