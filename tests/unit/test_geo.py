@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from hansa.kernel import geo
 from hansa.kernel.geo import (
-    _ZipCentroids,
     DEFAULT_ZONE_RESOLUTION,
     Position,
+    _ZipCentroids,
     haversine_km,
     us_zip_position,
     within_radius,
