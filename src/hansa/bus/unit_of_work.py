@@ -15,10 +15,6 @@ from hansa.kernel.clock import Clock
 from hansa.kernel.errors import UnexpectedState
 from hansa.kernel.messages import Command, Envelope, Event
 
-# Events flushed early keep their data for commit listeners up to this many per unit of work;
-# past it they are dropped, so a 100,000-row import holds no more than this in memory.
-FLUSHED_WITH_DATA = 1_000
-
 if TYPE_CHECKING:
     from hansa.bus.messagebus import MessageBus
 
@@ -38,6 +34,7 @@ class UnitOfWork:
         self._conn: Connection | None = None
         self._pending: list[tuple[Event, datetime | None]] = []
         self._flushed: list[Envelope] = []  # already in the outbox (uncommitted)
+        self._flushes = 0
         self._marks: list[int] = []  # events recorded before each open savepoint
         self._after_commit: list[Callable[[], None]] = []
         self.committed = False
@@ -84,11 +81,12 @@ class UnitOfWork:
         """Write the events recorded so far to the outbox now, in this transaction.
 
         For long units of work (a 100,000-row supplier file applied all or nothing): their
-        events no longer wait in memory for the commit. The first FLUSHED_WITH_DATA flushed
-        envelopes keep their data for the commit listeners (a small document's events say what
-        moved, so read models re-read only that); later ones reach them without data (type and
-        subject only), so listeners must treat missing data as "something changed, I cannot
-        say what". Inside a savepoint it writes only when every
+        events no longer wait in memory for the commit. Envelopes of a unit of work that
+        flushed once keep their data for the commit listeners (a one-chunk document's events
+        say what moved, so read models re-read only that); from the second flush on, all the
+        flushed ones lose it (type and subject only, so memory holds at most one chunk's
+        data), and listeners must treat missing data as "something changed, I cannot say
+        what". Inside a savepoint it writes only when every
         pending event was recorded inside it (else a rollback of the savepoint would take
         events of the enclosing scope with it): otherwise it waits, keeping the order.
         """
@@ -96,11 +94,11 @@ class UnitOfWork:
             return
         if self._marks and self._marks[-1] > len(self._flushed):
             return
-        for envelope in outbox.append(self.conn, self._pending, self.clock.now()):
-            if len(self._flushed) >= FLUSHED_WITH_DATA:
-                envelope = Envelope(type=envelope.type, data={}, time=envelope.time,
-                                    id=envelope.id, subject=envelope.subject)
-            self._flushed.append(envelope)
+        written = outbox.append(self.conn, self._pending, self.clock.now())
+        if self._flushes == 1:
+            self._flushed = [_without_data(e) for e in self._flushed]
+        self._flushed.extend(written if self._flushes == 0 else map(_without_data, written))
+        self._flushes += 1
         self._pending = []
 
     def _recorded(self) -> int:
@@ -148,13 +146,20 @@ class UnitOfWork:
         self.envelopes = self._flushed + outbox.append(self.conn, self._pending, now)
         self._pending = []
         self._flushed = []
+        self._flushes = 0
         self.conn.commit()
         self.committed = True
 
     def rollback(self) -> None:
         self._pending = []
         self._flushed = []
+        self._flushes = 0
         self.conn.rollback()
 
     def collected(self) -> Iterator[Event]:
         return (event for event, _ in self._pending)
+
+
+def _without_data(envelope: Envelope) -> Envelope:
+    return Envelope(type=envelope.type, data={}, time=envelope.time, id=envelope.id,
+                    subject=envelope.subject)
