@@ -77,6 +77,8 @@ def test_bulk_helpers_on_the_callers_transaction(hansa: Hansa) -> None:
         assert dict(bulk.select_in(conn, store.item_stock, ("supplier_sku", "quantity"),
                                    [("site_id", "SITE")], "supplier_sku",
                                    ["K-7", "K-8", "K-9"])) == {"K-7": -1, "K-8": -2, "K-9": 9}
+        assert list(bulk.select_in(conn, store.item_stock, ("supplier_sku", "quantity"),
+                                   [], "supplier_sku", ["K-7", "K-7"])) == [("K-7", -1)]
         conn.rollback()
     with hansa.db.read() as conn:  # rolled back with the transaction it ran in
         assert conn.execute(sa.select(sa.func.count()).select_from(store.item_stock)).scalar() == 0

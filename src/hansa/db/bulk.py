@@ -125,18 +125,29 @@ def select_in(conn: Connection, table: sa.Table, columns: Sequence[str],
               where: Iterable[tuple[str, Any]], key: str,
               values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
     """Rows of `columns` (raw driver values) where each `where` column equals its value and
-    `key` is one of `values`, fetched `IN_BATCH` keys at a time."""
+    `key` (a text column) is one of `values`, fetched `IN_BATCH` keys at a time.
+
+    On PostgreSQL the keys come as one array joined through `unnest`: a long `IN` list over a
+    table filled in the same transaction (no statistics yet) is planned as a scan that tests
+    every row against every key, seconds per chunk; a join is linear whatever the plan."""
     mark, fixed = _mark(conn), list(where)
-    head = (f"SELECT {', '.join(_name(conn, c) for c in columns)} "
-            f"FROM {_name(conn, table.name)} WHERE "
-            + "".join(f"{_name(conn, c)} = {mark} AND " for c, _v in fixed)
-            + f"{_name(conn, key)} IN (")
+    pg = conn.dialect.name == "postgresql"
+    head = (f"SELECT {', '.join(f't.{_name(conn, c)}' for c in columns)} "
+            f"FROM {_name(conn, table.name)} AS t "
+            + (f"JOIN unnest({mark}::text[]) AS k(v) ON t.{_name(conn, key)} = k.v "
+               if pg else "")
+            + "WHERE "
+            + "".join(f"t.{_name(conn, c)} = {mark} AND " for c, _v in fixed)
+            + ("TRUE" if pg else f"t.{_name(conn, key)} IN ("))
     params = [v for _c, v in fixed]
     cursor = _cursor(conn)
     try:
         for start in range(0, len(values), IN_BATCH):
-            batch = values[start:start + IN_BATCH]
-            cursor.execute(head + ", ".join(mark for _ in batch) + ")", [*params, *batch])
+            batch = list(values[start:start + IN_BATCH])
+            if pg:  # a key given twice must not return its row twice, as with IN
+                cursor.execute(head, [list(dict.fromkeys(batch)), *params])
+            else:
+                cursor.execute(head + ", ".join(mark for _ in batch) + ")", [*params, *batch])
             yield from cursor.fetchall()
     finally:
         cursor.close()
