@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 IN_BATCH = 2000  # keys per `IN (...)` list: well below SQLite's and PostgreSQL's limits
+COPY_UPDATE_ROWS = 64  # PostgreSQL: fewer updates than this go as statements (a temporary
+                       # table, COPY, UPDATE and DROP cost ~4 round trips for one row)
 
 
 def _mark(conn: Connection) -> str:
@@ -71,7 +73,7 @@ def update_many(conn: Connection, table: sa.Table, columns: Sequence[str], keys:
     order, then the key values in `keys` order."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) >= COPY_UPDATE_ROWS:
         _update_from_copy(conn, table, columns, keys, rows)
         return
     mark = _mark(conn)
