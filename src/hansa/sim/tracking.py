@@ -63,10 +63,8 @@ class Parcel:
     promised_day: int
     delivered_day: int
     missed_at: datetime | None
-    weight_grams: int
     reship_by: str = ""  # "hansa" or "desk" once a replacement is on its way
     reship_day: int | None = None  # the replacement's delivery day
-    reship_location: str = ""
     reship_lines: tuple[tuple[str, str, int], ...] = ()  # (location id, sku, quantity)
     delivered: bool = False
 
@@ -114,9 +112,8 @@ class Tracking:
         origin = self._site_place(location_id)
         rng = random.Random(f"scans:{sim.seed}:{order.intent_key}:{location_id}")
         plan = scans.plan(rng, now, days, missed, origin, order.customer_place)
-        weight = sum(sim.supply.specs[sku].weight_grams * q for sku, q in lines.items())
         parcel = Parcel(shipment, order.customer_place, order.promised_day, day + days,
-                        plan.missed_at, weight)
+                        plan.missed_at)
         self.parcels[shipment.shipment_id] = parcel
         state = self.orders.setdefault(order.order_id, OrderState())
         if parcel.delivered_day > order.promised_day:
