@@ -181,6 +181,7 @@ class Tracking:
         lines = tuple((location_id, sku, q) for sku, q in parcel.shipment.lines)
         self._send_replacement(uow, day, parcel, "hansa", lines)
         self.sim.tally.preemptive_reships += 1
+        self.sim.tally.reships += 1
 
     def _send_replacement(self, uow: UnitOfWork, day: int, parcel: Parcel, by: str,
                           lines: tuple[tuple[str, str, int], ...]) -> None:
@@ -248,22 +249,25 @@ class Tracking:
             reference=reference, customer=s.customer, subject=f"Where is order {s.order_id}?",
             body=f"Promised by {s.promised_date.isoformat()}; not arrived.",
             idempotency_key=f"{reference}:ticket"), uow)
+        # Hansa may hold a replacement already: it leaves at the merchant's threshold
+        pending = any(i["reship_status"] in ("reserved", "released") for i in incidents)
+        held = () if pending else self._hold_replacement(uow, parcel)
+        if held:
+            self._send_replacement(uow, day, parcel, "desk", held)
+            t.complaint_reships += 1
+            t.reships += 1
+        news = ("A replacement leaves today." if held else
+                "A replacement is ready to leave." if pending else
+                "The items are out of stock; we will refund them if the parcel is lost.")
         bus.execute(QueueCustomerMessage(
             reference=reference, channel="email", recipient=s.customer,
             subject="About your late parcel",
-            body=(f"We are sorry your parcel for order {s.order_id} is late. We are sending "
-                  "a replacement today."),
+            body=f"We are sorry your parcel for order {s.order_id} is late. {news}",
             idempotency_key=f"{reference}:message"), uow)
         if not incidents:  # Hansa has not credited this parcel yet
             bus.execute(IssueCredit(customer=s.customer, amount=Money(
                 RULES.credit_for(s.value), "USD"), reason="late parcel (complaint)",
                 reference=reference, idempotency_key=f"{reference}:credit"), uow)
-        if any(i["reship_status"] in ("reserved", "released") for i in incidents):
-            return  # Hansa holds a replacement already; it leaves at the merchant's threshold
-        held = self._hold_replacement(uow, parcel)
-        if held:
-            self._send_replacement(uow, day, parcel, "desk", held)
-            t.complaint_reships += 1
 
     def _hold_replacement(self, uow: UnitOfWork, parcel: Parcel
                           ) -> tuple[tuple[str, str, int], ...]:
@@ -292,7 +296,6 @@ class Tracking:
             credits = support.credits_issued(conn)
         shipment_of = {str(i["id"]): str(i["shipment_id"]) for i in incidents}
         t.incidents = len(incidents)
-        t.reships = t.preemptive_reships + t.complaint_reships
         t.messages = len(sent)
         t.credits = sum(int(c["amount"]) for c in credits if c["currency"] == "USD")
         t.message_minutes = []
