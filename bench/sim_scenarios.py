@@ -33,10 +33,15 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+# late parcels: what Hansa's exceptions path and the care desk did (sim/tracking.py)
+LATE_PARCELS = ("incidents", "preemptive_reships", "complaints", "complaint_reships",
+                "extra_parcels_returned", "extra_parcels_written_off", "logistics_cost")
+
+
 def table(result: dict[str, Any]) -> str:
     a, b = result["policies"]["automation"], result["policies"]["baseline"]
     rows = [f"| {k} | {_cell(a[k])} | {_cell(b[k])} | {difference(a[k], b[k])} |"
-            for k in (*KPI_KEYS, *EXTRA)]
+            for k in (*KPI_KEYS, *EXTRA, *LATE_PARCELS)]
     return "\n".join(["| KPI | automation | baseline | difference |",
                       "| --- | ---: | ---: | ---: |", *rows])
 

@@ -47,6 +47,12 @@ class Tally:
     shipments: int = 0
     missed_scans: int = 0
     reships: int = 0
+    preemptive_reships: int = 0  # released by Hansa's exceptions path before anyone asked
+    complaint_reships: int = 0  # sent by the care desk after a customer complained
+    complaints: int = 0
+    incidents: int = 0  # missed scans Hansa noticed (logistics incidents)
+    extra_parcels_returned: int = 0
+    extra_parcels_written_off: int = 0
     credits: int = 0
     messages: int = 0
     message_minutes: list[float] = field(default_factory=list)
@@ -87,6 +93,12 @@ class Tally:
             "cogs": round(self.cogs / 100, 2),
             "logistics_cost": round(self.logistics / 100, 2),
             "missed_scans": self.missed_scans,
+            "incidents": self.incidents,
+            "preemptive_reships": self.preemptive_reships,
+            "complaint_reships": self.complaint_reships,
+            "complaints": self.complaints,
+            "extra_parcels_returned": self.extra_parcels_returned,
+            "extra_parcels_written_off": self.extra_parcels_written_off,
             "quarantined_rows": self.quarantined_rows,
             "purchase_orders": self.purchase_orders,
             "units_received": self.units_received,

@@ -18,8 +18,12 @@ from hansa.guards import queries as guard_queries
 from hansa.guards.messages import ApproveQuarantined, RejectQuarantined
 from hansa.inventory.messages import ReleaseReservation, ReserveStock
 from hansa.kernel.errors import HansaError
+from hansa.kernel.money import Money
+from hansa.logistics.messages import RecordScans, TrackShipment
+from hansa.logistics.model import Scan
 from hansa.pricing.messages import NewTier, SetCost, SetPrices
 from hansa.sim.planner import Levels
+from hansa.sim.scans import Shipment
 from hansa.suppliers.messages import ApplySupplierPrice
 
 GATE_DETECTORS = ("open_breaker", "kill_switch")
@@ -30,7 +34,7 @@ PATHS = {
     "guarded_price_feed": True,  # suppliers.price_feed with the price guard and breakers
     "demand_sensing_replenishment": False,  # both: weekly min/max planner
     "order_to_cash_sourcing": False,  # both: the checkout's nearest-location allocation
-    "exceptions_and_reships": False,  # both: missed scans only counted, nobody acts
+    "exceptions_and_reships": True,  # logistics tracking + the exceptions path (sim.tracking)
     "ad_budget_valve": False,  # no marketing context yet: no ad spend in either
 }
 
@@ -55,25 +59,6 @@ class FeedOutcome:
     trip_rows: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class Shipment:
-    order_id: str
-    location_id: str
-    postal_code: str
-    promised_day: int
-    delivered_day: int
-
-
-@dataclass(frozen=True, slots=True)
-class TrackingResponse:
-    """What a policy did about a tracking event: messages sent, reships, credits (cents)."""
-
-    messages: int = 0
-    reships: int = 0
-    credits: int = 0
-    minutes_to_message: float | None = None
-
-
 class Policy(Protocol):
     """The hooks the simulator calls; every action goes through Hansa's commands."""
 
@@ -88,7 +73,8 @@ class Policy(Protocol):
     def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str,
                  held: list[dict[str, Any]]) -> None: ...
 
-    def on_tracking(self, shipment: Shipment, missed_scan: bool) -> TrackingResponse: ...
+    def on_tracking(self, hansa: Hansa, uow: UnitOfWork, shipment: Shipment,
+                    scans: list[Scan], *, handed_over: bool) -> None: ...
 
     def daily_review(self, hansa: Hansa, uow: UnitOfWork,
                      honest_values: Mapping[tuple[str, int], bool]) -> None: ...
@@ -147,8 +133,10 @@ class ManualPolicy:
                                        expires_at=uow.now() + ttl,
                                        destination=self.first_site), uow)
 
-    def on_tracking(self, shipment: Shipment, missed_scan: bool) -> TrackingResponse:
-        return TrackingResponse()
+    def on_tracking(self, hansa: Hansa, uow: UnitOfWork, shipment: Shipment,
+                    scans: list[Scan], *, handed_over: bool) -> None:
+        """Nobody watches the carrier's scans: late parcels are dealt with when a customer
+        complains (sim.tracking), the same in both policies."""
 
     def daily_review(self, hansa: Hansa, uow: UnitOfWork,
                      honest_values: Mapping[tuple[str, int], bool]) -> None:
@@ -179,6 +167,24 @@ class AutomationPolicy(ManualPolicy):
                 if row.honest:
                     outcome.false_trips += 1
         return outcome
+
+    def on_tracking(self, hansa: Hansa, uow: UnitOfWork, shipment: Shipment,
+                    scans: list[Scan], *, handed_over: bool) -> None:
+        """Hansa tracks every parcel from its hand-over and hears every carrier scan as it
+        happens; its exceptions path acts on the scans that never come."""
+        if handed_over:
+            hansa.bus.execute(TrackShipment(
+                shipment_id=shipment.shipment_id, order_id=shipment.order_id,
+                customer=shipment.customer, origin_location_id=shipment.location_id,
+                carrier=shipment.carrier, service="standard",
+                tracking_code=shipment.tracking_code,
+                destination_postal_code=shipment.postal_code,
+                destination_country=shipment.country, promised_date=shipment.promised_date,
+                lines=list(shipment.lines), value=Money(shipment.value, "USD")), uow)
+        if scans:
+            hansa.bus.execute(RecordScans(provider="sim", carrier=shipment.carrier,
+                                          tracking_code=shipment.tracking_code,
+                                          scans=list(scans)), uow)
 
     def daily_review(self, hansa: Hansa, uow: UnitOfWork,
                      honest_values: Mapping[tuple[str, int], bool]) -> None:

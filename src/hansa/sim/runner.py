@@ -28,10 +28,11 @@ from hansa.sim.demand import Demand, Intent
 from hansa.sim.geography import Place
 from hansa.sim.kpis import DayPoint, Tally
 from hansa.sim.planner import Router, demand_history, stocked_sites, tune_levels
-from hansa.sim.policies import Policy, Shipment, make_policy
+from hansa.sim.policies import Policy, make_policy
 from hansa.sim.scenario import Scenario, Size
 from hansa.sim.setup import seed_business
 from hansa.sim.supply import Supply
+from hansa.sim.tracking import Tracking
 from hansa.sim.world import World
 
 HISTORY_DAYS = 28
@@ -79,6 +80,7 @@ class Simulation:
         self.on_sale = [s.sku for s in self.world.skus]
         self.pending: list[Pending] = []
         self.tally = Tally()
+        self.tracking = Tracking(self)  # parcels, scans and complaints (sim.tracking)
         self.opening_units = seed_business(self.hansa, self.world, self.levels, {})
         self.zone_sites = self._zone_sites()
 
@@ -105,6 +107,7 @@ class Simulation:
                 self._day(day)
                 if progress:
                     progress(day + 1)
+            self.tracking.finish()
         finally:
             self.hansa.close()
         return self.tally
@@ -131,6 +134,7 @@ class Simulation:
                 if hour == carriers.PICKUP_HOUR and self.world.pickup_day(
                         self.world.day_date(day)):
                     self._ship(uow, day, today)
+                self.tracking.hour(uow, day)
                 uow.commit()
             self.hansa.worker.run_until_idle()
         self._close_day(point, zone_promises)
@@ -266,14 +270,7 @@ class Simulation:
                 t.shipments += 1
                 t.logistics += carriers.parcel_cost(carrier, weight)
                 t.missed_scans += missed
-                response = self.policy.on_tracking(Shipment(
-                    order.order_id, loc, order.customer_place.postal_code, order.promised_day,
-                    delivered), missed)
-                t.messages += response.messages
-                t.reships += response.reships
-                t.credits += response.credits
-                if response.minutes_to_message is not None:
-                    t.message_minutes.append(response.minutes_to_message)
+                self.tracking.ship(uow, day, order, loc, carrier, days, missed)
             t.shipped_orders += 1
             t.on_time_orders += not late
 
