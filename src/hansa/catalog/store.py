@@ -55,23 +55,28 @@ def _variant(row: sa.Row) -> Variant:
                    weight_grams=row.weight_grams)
 
 
+# Built once: SQLAlchemy then skips constructing them and computing their cache keys per call.
+_ALL_PRODUCTS = sa.select(products).order_by(products.c.handle)
+_PRODUCTS_BY_ID = _ALL_PRODUCTS.where(products.c.id.in_(sa.bindparam("ids", expanding=True)))
+_VARIANTS_OF = (sa.select(variants)
+                .where(variants.c.product_id.in_(sa.bindparam("ids", expanding=True)))
+                .order_by(variants.c.product_id, variants.c.position, variants.c.sku))
+_COMPONENTS_OF = sa.select(components).where(
+    components.c.product_id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def load_products(conn: Connection, ids: Iterable[str] | None = None) -> list[Product]:
     """Products with their variants and components, in handle order."""
-    query = sa.select(products).order_by(products.c.handle)
-    if ids is not None:
-        query = query.where(products.c.id.in_(list(ids)))
-    rows = list(conn.execute(query))
+    rows = list(conn.execute(_ALL_PRODUCTS) if ids is None
+                else conn.execute(_PRODUCTS_BY_ID, {"ids": list(ids)}))
     if not rows:
         return []
     wanted = [r.id for r in rows]
     by_product: dict[str, list[Variant]] = {pid: [] for pid in wanted}
-    for v in conn.execute(
-        sa.select(variants).where(variants.c.product_id.in_(wanted))
-        .order_by(variants.c.product_id, variants.c.position, variants.c.sku)
-    ):
+    for v in conn.execute(_VARIANTS_OF, {"ids": wanted}):
         by_product[v.product_id].append(_variant(v))
     parts: dict[str, list[Component]] = {pid: [] for pid in wanted}
-    for c in conn.execute(sa.select(components).where(components.c.product_id.in_(wanted))):
+    for c in conn.execute(_COMPONENTS_OF, {"ids": wanted}):
         parts[c.product_id].append(Component(sku=c.component_sku, quantity=c.quantity))
     return [
         Product(
@@ -111,12 +116,17 @@ def insert_variants(conn: Connection, product_id: str, new: Iterable[Variant], s
         conn.execute(variants.insert(), rows)
 
 
+_UPDATE_PRODUCT = products.update().where(products.c.id == sa.bindparam("product_id")).values(
+    {name: sa.bindparam(name) for name in ("title", "description", "category", "attributes",
+                                           "media", "lead_time_hours", "active", "updated_at")})
+
+
 def update_product(conn: Connection, product: Product, at: datetime) -> None:
-    conn.execute(products.update().where(products.c.id == product.id).values(
-        title=product.title, description=product.description, category=product.category,
-        attributes=product.attributes, media=list(product.media),
-        lead_time_hours=product.lead_time_hours, active=product.active, updated_at=at,
-    ))
+    conn.execute(_UPDATE_PRODUCT, {
+        "product_id": product.id, "title": product.title, "description": product.description,
+        "category": product.category, "attributes": product.attributes,
+        "media": list(product.media), "lead_time_hours": product.lead_time_hours,
+        "active": product.active, "updated_at": at})
 
 
 def existing_skus(conn: Connection, skus: Iterable[str]) -> set[str]:

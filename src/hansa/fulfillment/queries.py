@@ -32,9 +32,12 @@ def node_from_doc(doc: dict[str, Any]) -> Node:
         carriers=frozenset(doc.get("carriers") or ()))
 
 
+_ANY_NODE = sa.select(store.nodes.c.location_id).limit(1)
+
+
 def has_nodes(conn: Connection) -> bool:
     """Is any shipping node configured (the order-to-cash path waits until one is)?"""
-    return conn.execute(sa.select(store.nodes.c.location_id).limit(1)).first() is not None
+    return conn.execute(_ANY_NODE).first() is not None
 
 
 def nodes(conn: Connection) -> list[Node]:

@@ -164,9 +164,7 @@ def confirm_reservation(cmd: m.ConfirmReservation, uow: UnitOfWork) -> int:
             store.reservations.c.status == "expired")).first():
         raise Conflict(f"the reservation of {cmd.reference} has expired",
                        code="reservation_expired", reference=cmd.reference)
-    uow.conn.execute(store.reservations.update()
-                     .where(store.reservations.c.id.in_([r.id for r in rows]))
-                     .values(expires_at=None))
+    store.clear_expiry(uow.conn, [r.id for r in rows])
     return len(rows)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -88,11 +87,10 @@ transfers = sa.Table(
 
 
 # repository -------------------------------------------------------------------------------
-def _insert_ignoring_duplicates(conn: Connection, table: sa.Table, values: dict[str, Any]) -> None:
-    if conn.dialect.name == "postgresql":
-        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
-    else:
-        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+_NEW_LEVEL = {  # the level row a receipt starts from, built once per dialect
+    "postgresql": pg_insert(levels).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(levels).on_conflict_do_nothing(),
+}
 
 
 def level(conn: Connection, sku: str, location_id: str) -> StockLevel:
@@ -132,6 +130,13 @@ _ACTIVE_RESERVATIONS = (
 )
 _ACTIVE_RESERVATIONS_LOCKED = _ACTIVE_RESERVATIONS.with_for_update()
 _ALL_LOCATIONS = sa.select(locations).order_by(locations.c.code)
+_LOCATIONS_BY_ID = _ALL_LOCATIONS.where(locations.c.id.in_(sa.bindparam("ids", expanding=True)))
+_CLEAR_EXPIRY = (reservations.update()
+                 .where(reservations.c.id.in_(sa.bindparam("ids", expanding=True)))
+                 .values(expires_at=None))
+_SET_RESERVATION_STATUS = (reservations.update()
+                           .where(reservations.c.id.in_(sa.bindparam("ids", expanding=True)))
+                           .values(status=sa.bindparam("status")))
 
 
 def levels_of(conn: Connection, skus: Iterable[str]) -> list[StockLevel]:
@@ -148,8 +153,8 @@ def post(conn: Connection, sku: str, location_id: str, kind: EntryKind, quantity
     """
     d_on_hand, d_reserved = deltas(kind, quantity)
     if d_on_hand > 0:
-        _insert_ignoring_duplicates(conn, levels, {"sku": sku, "location_id": location_id,
-                                                   "on_hand": 0, "reserved": 0})
+        conn.execute(_NEW_LEVEL[conn.dialect.name], {"sku": sku, "location_id": location_id,
+                                                      "on_hand": 0, "reserved": 0})
     row = conn.execute(_MOVE_LEVEL, {"k_sku": sku, "k_location": location_id,
                                      "d_on_hand": d_on_hand, "d_reserved": d_reserved}).first()
     if row is None:
@@ -165,14 +170,13 @@ def post(conn: Connection, sku: str, location_id: str, kind: EntryKind, quantity
 
 
 def location_rows(conn: Connection, ids: Iterable[str] | None = None) -> list[Location]:
-    query = _ALL_LOCATIONS
-    if ids is not None:
-        query = query.where(locations.c.id.in_(list(ids)))
+    rows = (conn.execute(_ALL_LOCATIONS) if ids is None
+            else conn.execute(_LOCATIONS_BY_ID, {"ids": list(ids)}))
     return [
         Location(id=r.id, code=r.code, name=r.name, kind=LocationKind(r.kind),
                  position=Position(r.lat, r.lon), country=r.country, postal_code=r.postal_code,
                  service_radius_km=r.service_radius_km, active=r.active)
-        for r in conn.execute(query)
+        for r in rows
     ]
 
 
@@ -191,6 +195,10 @@ def active_reservations(conn: Connection, reference: str, *, lock: bool = False)
     return list(conn.execute(query, {"reference": reference}))
 
 
+def clear_expiry(conn: Connection, ids: Iterable[str]) -> None:
+    """Confirmed holds: they no longer expire."""
+    conn.execute(_CLEAR_EXPIRY, {"ids": list(ids)})
+
+
 def set_reservation_status(conn: Connection, ids: Iterable[str], status: str) -> None:
-    conn.execute(reservations.update().where(reservations.c.id.in_(list(ids)))
-                 .values(status=status))
+    conn.execute(_SET_RESERVATION_STATUS, {"ids": list(ids), "status": status})

@@ -132,17 +132,37 @@ def _locked(conn: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.with_for_update() if conn.dialect.name == "postgresql" else query
 
 
+# The statements of every scan are built once: SQLAlchemy then skips constructing them and
+# computing their cache keys per call, most of its per-statement cost.
+_SHIPMENT = sa.select(shipments).where(shipments.c.id == sa.bindparam("id"))
+_SHIPMENT_LOCKED = _SHIPMENT.with_for_update()
+_SHIPMENTS_BY_CODE = (sa.select(shipments.c.id, shipments.c.registered_at)
+                      .where(shipments.c.carrier == sa.bindparam("carrier"),
+                             shipments.c.tracking_code == sa.bindparam("code"))
+                      .order_by(shipments.c.registered_at.desc()))
+_SCAN_KEYS = sa.select(scans.c.scan_key).where(scans.c.shipment_id == sa.bindparam("id"))
+_GAP_KEY = ("carrier", "service", "lane", "status")
+_GAP = sa.select(gap_stats).where(*(gap_stats.c[k] == sa.bindparam(f"k_{k}") for k in _GAP_KEY))
+_x = sa.bindparam("hours", type_=sa.Float())
+_mean = gap_stats.c.mean + (_x - gap_stats.c.mean) / (gap_stats.c["count"] + 1)
+_ADD_GAP = gap_stats.update().where(
+    *(gap_stats.c[k] == sa.bindparam(f"k_{k}") for k in _GAP_KEY)).values(
+    {gap_stats.c["count"]: gap_stats.c["count"] + 1, gap_stats.c.mean: _mean,
+     gap_stats.c.m2: gap_stats.c.m2 + (_x - gap_stats.c.mean) * (_x - _mean)})
+_LIVE_INCIDENT = (sa.select(incidents)
+                  .where(incidents.c.shipment_id == sa.bindparam("id"),
+                         incidents.c.status.in_(("open", "recovered", "released")))
+                  .order_by(incidents.c.opened_at.desc()))
+
+
 def shipment(conn: Connection, shipment_id: str, *, lock: bool = False) -> Any:
-    query = sa.select(shipments).where(shipments.c.id == shipment_id)
-    return conn.execute(_locked(conn, query) if lock else query).first()
+    locked = lock and conn.dialect.name == "postgresql"
+    return conn.execute(_SHIPMENT_LOCKED if locked else _SHIPMENT, {"id": shipment_id}).first()
 
 
 def shipments_by_code(conn: Connection, carrier: str, code: str) -> list[Any]:
     """Every shipment that used this tracking code, newest registration first."""
-    return list(conn.execute(sa.select(shipments.c.id, shipments.c.registered_at)
-                             .where(shipments.c.carrier == carrier,
-                                    shipments.c.tracking_code == code)
-                             .order_by(shipments.c.registered_at.desc())))
+    return list(conn.execute(_SHIPMENTS_BY_CODE, {"carrier": carrier, "code": code}))
 
 
 def update_shipment(conn: Connection, shipment_id: str, **values: Any) -> None:
@@ -156,9 +176,8 @@ def scan_known(conn: Connection, shipment_id: str, key: str) -> bool:
 
 def gap(conn: Connection, carrier: str, service: str, lane: str,
         status: TrackingStatus) -> GapStats | None:
-    row = conn.execute(sa.select(gap_stats).where(
-        gap_stats.c.carrier == carrier, gap_stats.c.service == service,
-        gap_stats.c.lane == lane, gap_stats.c.status == status.value)).first()
+    row = conn.execute(_GAP, {"k_carrier": carrier, "k_service": service, "k_lane": lane,
+                              "k_status": status.value}).first()
     if row is None or row._mapping["count"] == 0:
         return None
     return GapStats(row._mapping["count"], row.mean, row.m2)
@@ -169,22 +188,16 @@ def add_gap(conn: Connection, carrier: str, service: str, lane: str, status: Tra
     """Fold one observed gap into the key's running mean and variance (Welford), atomically:
     concurrent scans of one lane never lose an update."""
     key = {"carrier": carrier, "service": service, "lane": lane, "status": status.value}
-    where = [gap_stats.c[k] == v for k, v in key.items()]
-    c = gap_stats.c
-    x = sa.literal(hours, sa.Float())
-    mean = c.mean + (x - c.mean) / (c["count"] + 1)
-    update = gap_stats.update().where(*where).values(
-        {c["count"]: c["count"] + 1, c.mean: mean, c.m2: c.m2 + (x - c.mean) * (x - mean)})
-    if conn.execute(update).rowcount:
+    params = {f"k_{k}": v for k, v in key.items()} | {"hours": hours}
+    if conn.execute(_ADD_GAP, params).rowcount:
         return
     insert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(gap_stats)
     conn.execute(insert.values(**key, count=0, mean=0.0, m2=0.0).on_conflict_do_nothing())
-    conn.execute(update)
+    conn.execute(_ADD_GAP, params)
 
 
 def scan_keys(conn: Connection, shipment_id: str) -> set[str]:
-    return set(conn.execute(sa.select(scans.c.scan_key)
-                            .where(scans.c.shipment_id == shipment_id)).scalars())
+    return set(conn.execute(_SCAN_KEYS, {"id": shipment_id}).scalars())
 
 
 def incident(conn: Connection, incident_id: str, *, lock: bool = False) -> Any:
@@ -194,10 +207,7 @@ def incident(conn: Connection, incident_id: str, *, lock: bool = False) -> Any:
 
 def live_incident(conn: Connection, shipment_id: str) -> Any:
     """The shipment's incident that is not settled yet (open, recovered or released)."""
-    return conn.execute(sa.select(incidents).where(
-        incidents.c.shipment_id == shipment_id,
-        incidents.c.status.in_(("open", "recovered", "released")))
-        .order_by(incidents.c.opened_at.desc())).first()
+    return conn.execute(_LIVE_INCIDENT, {"id": shipment_id}).first()
 
 
 def update_incident(conn: Connection, incident_id: str, **values: Any) -> None:

@@ -28,17 +28,18 @@ def order_view(values: Mapping[str, Any], lines: Iterable[Any]) -> dict[str, Any
     return view
 
 
+_ORDER = sa.select(store.orders).where(store.orders.c.id == sa.bindparam("id"))
+_ORDER_IN_CHANNEL = _ORDER.where(store.orders.c.channel_id == sa.bindparam("channel_id"))
+_LINES = sa.select(store.order_lines).where(store.order_lines.c.order_id == sa.bindparam("id"))
+
+
 def order(conn: Connection, order_id: str, *, channel_id: str | None = None) -> dict[str, Any]:
     """An order with its lines; scoped to a channel when `channel_id` is given."""
-    query = sa.select(store.orders).where(store.orders.c.id == order_id)
-    if channel_id is not None:
-        query = query.where(store.orders.c.channel_id == channel_id)
-    row = conn.execute(query).first()
+    row = (conn.execute(_ORDER, {"id": order_id}) if channel_id is None else
+           conn.execute(_ORDER_IN_CHANNEL, {"id": order_id, "channel_id": channel_id})).first()
     if row is None:
         raise NotFound(f"no order {order_id}", code="order_not_found")
-    lines = conn.execute(sa.select(store.order_lines)
-                         .where(store.order_lines.c.order_id == order_id))
-    return order_view(dict(row._mapping), lines)
+    return order_view(dict(row._mapping), conn.execute(_LINES, {"id": order_id}))
 
 
 def orders(conn: Connection, *, status: str | None = None, limit: int = 50,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -136,20 +137,28 @@ def delete_tiers(conn: Connection, price_list_id: str, sku: str) -> int:
     return result.rowcount
 
 
+_COSTS_OF = sa.select(costs).where(costs.c.sku.in_(sa.bindparam("skus", expanding=True)))
+
+
+def _cost_upsert(dialect: Any) -> Any:
+    insert = dialect.insert(costs)
+    return insert.on_conflict_do_update(index_elements=[costs.c.sku], set_={
+        "amount": insert.excluded.amount, "currency": insert.excluded.currency,
+        "updated_at": insert.excluded.updated_at})
+
+
+_UPSERT_COST = {"postgresql": _cost_upsert(postgresql), "sqlite": _cost_upsert(sqlite)}
+
+
 def load_costs(conn: Connection, skus: Iterable[str]) -> dict[str, Money]:
-    rows = conn.execute(sa.select(costs).where(costs.c.sku.in_(list(skus))))
+    rows = conn.execute(_COSTS_OF, {"skus": list(skus)})
     return {r.sku: Money(r.amount, r.currency) for r in rows}
 
 
 def upsert_cost(conn: Connection, sku: str, cost: Money, at: datetime) -> None:
     """Insert or overwrite a SKU's cost in one statement, safe under concurrent writers."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(costs).values(
-        sku=sku, amount=cost.amount, currency=cost.currency, updated_at=at)
-    conn.execute(insert.on_conflict_do_update(
-        index_elements=[costs.c.sku],
-        set_={"amount": cost.amount, "currency": cost.currency, "updated_at": at},
-    ))
+    conn.execute(_UPSERT_COST[conn.dialect.name], {
+        "sku": sku, "amount": cost.amount, "currency": cost.currency, "updated_at": at})
 
 
 def _promotion(row: sa.Row) -> Promotion:
