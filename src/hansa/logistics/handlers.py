@@ -51,7 +51,7 @@ def track_shipment(cmd: m.TrackShipment, uow: UnitOfWork) -> str:
     lane = lane_of(cmd.origin_location_id, cmd.destination_country, cmd.destination_postal_code)
     gap = expected_gap(TrackingStatus.UNKNOWN,
                        store.gap(uow.conn, carrier, cmd.service, lane, TrackingStatus.UNKNOWN))
-    uow.conn.execute(store.shipments.insert().values(
+    uow.conn.execute(store.shipments.insert(), dict(
         id=cmd.shipment_id, order_id=cmd.order_id, customer=cmd.customer.strip().lower(),
         merchant=cmd.merchant, origin_location_id=cmd.origin_location_id, carrier=carrier,
         service=cmd.service, tracking_code=cmd.tracking_code.strip(),
@@ -123,7 +123,7 @@ def record_scans(cmd: m.RecordScans, uow: UnitOfWork) -> list[str]:
 
 def _record(uow: UnitOfWork, provider: str, row: Any, scan: Scan, key: str) -> str:
     now = uow.now()
-    uow.conn.execute(store.scans.insert().values(
+    uow.conn.execute(store.scans.insert(), dict(
         shipment_id=row.id, scan_key=key, provider=provider, status=scan.status.value,
         substatus=scan.substatus[:64], message=scan.message[:300], occurred_at=scan.occurred_at,
         received_at=now, city=scan.city[:120], postal_code=scan.postal_code[:16],
@@ -208,7 +208,7 @@ def on_expected_scan_due(event: m.ExpectedScanDue, uow: UnitOfWork) -> None:
     release_at = now + policy.release_after(row.value_minor)
     credit = policy.credit_for(row.value_minor)
     incident_id = f"inc-{row.id}-{row.seq}"
-    uow.conn.execute(store.incidents.insert().values(
+    uow.conn.execute(store.incidents.insert(), dict(
         id=incident_id, shipment_id=row.id, status="open", expected_by=row.expected_by or now,
         opened_at=now, release_at=release_at, credit_minor=credit, run_key=None,
         reship_status="none"))

@@ -24,8 +24,8 @@ def record_outcome(conn: Connection, carrier: str, lane: str, troubled: bool,
                    at: datetime) -> Verdict | None:
     """Count one scan (or missed scan) of the lane; the refusing verdict when it trips the
     breaker now, else None. A good outcome closes a half-open breaker."""
-    conn.execute(store.lane_outcomes.insert().values(carrier=carrier, lane=lane,
-                                                     troubled=troubled, at=at))
+    conn.execute(store.lane_outcomes.insert(), {"carrier": carrier, "lane": lane,
+                                                "troubled": troubled, "at": at})
     name = breaker_name(carrier, lane)
     breaker = breakers.load(conn, name)
     state = breaker.current_state(at) if breaker is not None else BreakerState.CLOSED

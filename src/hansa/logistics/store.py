@@ -165,8 +165,13 @@ def shipments_by_code(conn: Connection, carrier: str, code: str) -> list[Any]:
     return list(conn.execute(_SHIPMENTS_BY_CODE, {"carrier": carrier, "code": code}))
 
 
+_UPDATE_SHIPMENT = shipments.update().where(shipments.c.id == sa.bindparam("k_id"))
+_UPDATE_INCIDENT = incidents.update().where(incidents.c.id == sa.bindparam("k_id"))
+
+
 def update_shipment(conn: Connection, shipment_id: str, **values: Any) -> None:
-    conn.execute(shipments.update().where(shipments.c.id == shipment_id).values(**values))
+    """Set the given columns (the SET clause follows the parameters' names)."""
+    conn.execute(_UPDATE_SHIPMENT, {"k_id": shipment_id, **values})
 
 
 def scan_known(conn: Connection, shipment_id: str, key: str) -> bool:
@@ -211,7 +216,7 @@ def live_incident(conn: Connection, shipment_id: str) -> Any:
 
 
 def update_incident(conn: Connection, incident_id: str, **values: Any) -> None:
-    conn.execute(incidents.update().where(incidents.c.id == incident_id).values(**values))
+    conn.execute(_UPDATE_INCIDENT, {"k_id": incident_id, **values})
 
 
 def policy(conn: Connection, merchant: str) -> ExceptionPolicy:

@@ -90,5 +90,9 @@ def insert_lines(conn: Connection, order_id: str, lines: Sequence[PricedLine]) -
     ])
 
 
+_UPDATE_ORDER = orders.update().where(orders.c.id == sa.bindparam("k_id"))
+
+
 def set_status(conn: Connection, order_id: str, at: datetime, **values: object) -> None:
-    conn.execute(orders.update().where(orders.c.id == order_id).values(updated_at=at, **values))
+    """Set the given columns and `updated_at` (the SET clause follows the parameters)."""
+    conn.execute(_UPDATE_ORDER, {"k_id": order_id, "updated_at": at, **values})
