@@ -257,11 +257,11 @@ class Sensing:
             run = automation.run(uow.conn, record.id)
             done = [s for s in run.steps if s.status == "completed"]
             target = next((str(s.command.get("target_location_id") or "") for s in run.steps
-                           if s.command_type == "PublishZonePromise"), "")
+                           if _kind(s.command_type) == "PublishZonePromise"), "")
             for step in done:
-                if step.command_type == "RaisePurchaseOrder":
+                if _kind(step.command_type) == "RaisePurchaseOrder":
                     self._order(sim, step.command, step.result, target, day)
-                elif step.command_type == "DispatchTransfer":
+                elif _kind(step.command_type) == "DispatchTransfer":
                     self._land(sim, step.command, step.result, day * 24 + hour)
 
     def _order(self, sim: Simulation, command: dict[str, Any], result: Any, target: str,
@@ -285,3 +285,8 @@ class Sensing:
         self.landings[now + hours].append(Landing(transfer_id, str(command["sku"]), quantity))
         self.stats["path_transfers"] += 1
         self.stats["units_transferred"] += quantity
+
+
+def _kind(command_type: str) -> str:
+    """A step's command class name (run records keep the dotted path)."""
+    return command_type.rsplit(".", 1)[-1]
