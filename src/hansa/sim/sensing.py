@@ -160,6 +160,7 @@ class Sensing:
         if signals:
             result = bus.execute(IngestSignals(signals=tuple(signals), source=SOURCE), uow)
             self.stats["spikes"] += len(result.fired)
+            sim.tally.demand_spikes += len(result.fired)
         else:
             bus.execute(ReviewSpikes(), uow)
         self.mark = len(sim.pending)
@@ -273,6 +274,7 @@ class Sensing:
         site = target if target in sim.positions else self.world.sites[0].location_id
         sim.supply.order(sku, site, quantity, day)
         sim.tally.purchase_orders += 1
+        sim.tally.path_purchase_orders += 1
         self.stats["path_purchase_orders"] += 1
         self.stats["path_po_units"] += quantity
 
@@ -285,6 +287,8 @@ class Sensing:
         self.landings[now + hours].append(Landing(transfer_id, str(command["sku"]), quantity))
         self.stats["path_transfers"] += 1
         self.stats["units_transferred"] += quantity
+        sim.tally.path_transfers += 1
+        sim.tally.units_transferred += quantity
 
 
 def _kind(command_type: str) -> str:
