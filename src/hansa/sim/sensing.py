@@ -13,7 +13,7 @@ receiving site scans it (`ReceiveTransfer`).
 
 Zones: Hansa's default zone is an h3 cell of resolution 5 (~250 km2). The simulated store
 sells a few units per SKU per day over the whole country, so the world's collector names a
-coarser h3 cell (`sensing_zone_resolution`, default 1: ~600,000 km2, a region of a few states)
+coarser h3 cell (`sensing_zone_resolution`, default 2: ~87,000 km2, a third of Texas)
 in each signal, the explicit `zone` a signal may carry; carts are also sent per category
 (`category:<name>` items), which the path spreads over the category's SKUs (ADR 0020).
 """
@@ -46,11 +46,12 @@ if TYPE_CHECKING:
     from hansa.sim.runner import Simulation
 
 HISTORY_DAYS = 28  # the planner's history (runner.HISTORY_DAYS), drawn from the same stream
-ZONE_RESOLUTION = 1
+ZONE_RESOLUTION = 2  # measured on storm, small, 28 days: see docs/adr/0022
 VIEWS_PER_CART_LINE = 4.0  # mean product page views behind each line put in a cart
 ABANDONED_PER_ORDER = ABANDONMENT / (1 - ABANDONMENT)  # carts that never check out, per order
 FIT_WEEKDAY, FIT_HOUR = 0, 3  # Hansa refits its baselines on Monday mornings
 FITTED_KINDS = ("add_to_cart", "sale")
+DETECTED = ("add_to_cart", "sale")
 TERMINAL = ("completed", "failed", "compensated", "skipped", "cancelled")
 # the world's trucks between sites (the path only estimates this for its promise)
 DOCK_HOURS = 6
@@ -200,7 +201,10 @@ class Sensing:
                     batch[self._key("cart_abandonment", "sku", sku, place, hour)] += 1
 
     def _key(self, kind: str, field: str, item: str, place: Place, hour: int) -> Key:
-        return (kind, field, item, self._zone(place), f"{place.postal_code}|{hour}")
+        """Counted per zone and hour; the kinds the detector watches also per postal code
+        (a spike names the postal code it saw most)."""
+        postal = place.postal_code if kind in DETECTED else ""
+        return (kind, field, item, self._zone(place), f"{postal}|{hour}")
 
     def _zone(self, place: Place) -> str:
         import h3
@@ -250,9 +254,13 @@ class Sensing:
     def _follow_path(self, sim: Simulation, uow: UnitOfWork, day: int, hour: int) -> None:
         """Each finished run of the demand path once: its completed PO raises become supplier
         orders in the world, its completed transfers are scheduled to land."""
-        for record in automation.runs(uow.conn, path=PATH_NAME, limit=50):
-            if record.id in self.seen_runs or record.status not in TERMINAL:
-                continue
+        finished = [r for r in automation.runs(uow.conn, path=PATH_NAME, limit=50)
+                    if r.id not in self.seen_runs and r.status in TERMINAL]
+        # ids come from the wall clock: order by what the run is about, so that the world's
+        # supplier draws follow the same order in every run of a seed
+        finished.sort(key=lambda r: (r.started_at, *(str(r.trigger_data.get(k, ""))
+                                                     for k in ("item", "zone", "kind"))))
+        for record in finished:
             self.seen_runs.add(record.id)
             self.stats["path_runs"] += 1
             run = automation.run(uow.conn, record.id)
