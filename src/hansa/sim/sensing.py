@@ -203,7 +203,7 @@ class Sensing:
     def _key(self, kind: str, field: str, item: str, place: Place, hour: int) -> Key:
         """Counted per zone and hour; the kinds the detector watches also per postal code
         (a spike names the postal code it saw most)."""
-        postal = place.postal_code if kind in DETECTED else ""
+        postal = place.postal_code if kind in DETECTED and place.country == "US" else ""
         return (kind, field, item, self._zone(place), f"{postal}|{hour}")
 
     def _zone(self, place: Place) -> str:
@@ -220,7 +220,7 @@ class Sensing:
             at = start + timedelta(hours=int(hour), minutes=30)
             signal: dict[str, Any] = {"kind": kind, field: item, "zone": zone,
                                       "at": at.isoformat(), "count": count}
-            if postal and postal[0].isdigit() and len(postal) == 5:
+            if postal:
                 signal["postal_code"], signal["country"] = postal, "US"
             out.append(signal)
         return tuple(out)
