@@ -59,12 +59,13 @@ ROAD_FACTOR = 1.2
 TRUCK_KMH = 55.0
 SOURCE = "sim-storefront"
 
-Key = tuple[str, str, str, str, str]  # kind, "sku" | "category", item, zone, postal code
+# kind, "sku" | "category", item, zone, "<postal code>|<hour offset from the batch's start>"
+Key = tuple[str, str, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Landing:
-    """A transfer Hansa dispatched, due at its target at (day, hour)."""
+    """A transfer Hansa dispatched, on the road to its target."""
 
     transfer_id: str
     sku: str
@@ -82,7 +83,7 @@ class Sensing:
         self.carts = Demand(world, random.Random(f"browsing:{world.seed}"),
                             launched={s.sku for s in world.launch_skus})
         self.views = random.Random(f"views:{world.seed}")
-        self.places: dict[int, tuple[str, str, str]] = {}
+        self.zones: dict[Place, str] = {}
         self.category = {s.sku: s.category for s in [*world.skus, *world.launch_skus]}
         self.buffer: Counter[Key] = Counter()
         self.buffer_at: datetime | None = None
@@ -207,9 +208,14 @@ class Sensing:
         return (kind, field, item, self._zone(place), f"{postal}|{hour}")
 
     def _zone(self, place: Place) -> str:
-        import h3
+        zone = self.zones.get(place)
+        if zone is None:
+            import h3
 
-        return str(h3.latlng_to_cell(place.position.lat, place.position.lon, self.resolution))
+            zone = str(h3.latlng_to_cell(place.position.lat, place.position.lon,
+                                         self.resolution))
+            self.zones[place] = zone
+        return zone
 
     def _payload(self, batch: Counter[Key], start: datetime) -> tuple[dict[str, Any], ...]:
         out = []
