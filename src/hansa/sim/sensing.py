@@ -89,7 +89,9 @@ class Sensing:
         self.buffer_at: datetime | None = None
         self.mark = 0
         self.today = events.Conditions()
-        self.seen_runs: set[str] = set()
+        self.ended_runs: set[str] = set()
+        self.open_runs: set[str] = set()  # blocked or still running: followed every hour
+        self.acted: set[tuple[str, int]] = set()  # (run id, step index) turned into facts
         self.landings: dict[int, list[Landing]] = defaultdict(list)  # hour index -> landings
         self.stats: Counter[str] = Counter()
 
@@ -258,26 +260,36 @@ class Sensing:
 
     # ------------------------------------------------------------------ the path's acts
     def _follow_path(self, sim: Simulation, uow: UnitOfWork, day: int, hour: int) -> None:
-        """Each finished run of the demand path once: its completed PO raises become supplier
-        orders in the world, its completed transfers are scheduled to land."""
-        finished = [r for r in automation.runs(uow.conn, path=PATH_NAME, limit=50)
-                    if r.id not in self.seen_runs and r.status in TERMINAL]
+        """Each completed step of the demand path's runs once: a PO raise becomes a supplier
+        order in the world, a transfer is scheduled to land. A run a breaker blocked midway
+        (a category spike's later SKUs) keeps the steps it completed; it is followed until it
+        ends, in case an operator resumes it."""
+        fresh = {r.id for r in automation.runs(uow.conn, path=PATH_NAME, limit=50)
+                 if r.id not in self.ended_runs}
+        runs = [automation.run(uow.conn, run_id) for run_id in fresh | self.open_runs]
         # ids come from the wall clock: order by what the run is about, so that the world's
         # supplier draws follow the same order in every run of a seed
-        finished.sort(key=lambda r: (r.started_at, *(str(r.trigger_data.get(k, ""))
-                                                     for k in ("item", "zone", "kind"))))
-        for record in finished:
-            self.seen_runs.add(record.id)
-            self.stats["path_runs"] += 1
-            run = automation.run(uow.conn, record.id)
-            done = [s for s in run.steps if s.status == "completed"]
-            target = next((str(s.command.get("target_location_id") or "") for s in run.steps
-                           if _kind(s.command_type) == "PublishZonePromise"), "")
-            for step in done:
+        runs.sort(key=lambda r: (r.started_at, *(str(r.trigger_data.get(k, ""))
+                                                 for k in ("item", "zone", "kind"))))
+        for run in runs:
+            if run.id not in self.open_runs:
+                self.stats["path_runs"] += 1
+            targets = {str(s.command.get("sku")): str(s.command.get("target_location_id") or "")
+                       for s in run.steps if _kind(s.command_type) == "PublishZonePromise"}
+            for step in run.steps:
+                if step.status != "completed" or (run.id, step.index) in self.acted:
+                    continue
+                self.acted.add((run.id, step.index))
                 if _kind(step.command_type) == "RaisePurchaseOrder":
-                    self._order(sim, step.command, step.result, target, day)
+                    sku = str(step.command.get("sku"))
+                    self._order(sim, step.command, step.result, targets.get(sku, ""), day)
                 elif _kind(step.command_type) == "DispatchTransfer":
                     self._land(sim, step.command, step.result, day * 24 + hour)
+            if run.status in TERMINAL:
+                self.open_runs.discard(run.id)
+                self.ended_runs.add(run.id)
+            else:
+                self.open_runs.add(run.id)
 
     def _order(self, sim: Simulation, command: dict[str, Any], result: Any, target: str,
                day: int) -> None:
