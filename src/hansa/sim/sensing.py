@@ -182,6 +182,17 @@ class Sensing:
                 batch[self._key("sale", "sku", sku, order.customer_place, 0)] += quantity
         self.mark = len(sim.pending)
         self.buffer_at = self.start + timedelta(days=day, hours=hour)
+        if hour == 23:
+            self._hold_in_transit(sim, day * 24 + hour)
+
+    def _hold_in_transit(self, sim: Simulation, now: int) -> None:
+        """Units on a truck at the day's close are the merchant's stock but on hand nowhere in
+        Hansa's ledger: the day's holding cost counts them too (ADR 16's holding, ADR 22)."""
+        rate = self.world.holding_rate_per_year / 365
+        value = sum(landing.quantity * sim.supply.landed_cost(landing.sku)
+                    for due, landings in self.landings.items() if due > now
+                    for landing in landings)
+        sim.tally.holding += value * rate
 
     # --------------------------------------------------------------------------- signals
     def _sync_carts(self, demand: Demand) -> None:
