@@ -22,7 +22,8 @@ from hansa.sim.report import difference
 from hansa.sim.scenario import SIZES, load_scenario, scenario_names
 
 RESULTS = Path(__file__).parent / "results"
-EXTRA = ("orders", "missed_scans", "quarantined_rows", "purchase_orders")
+EXTRA = ("orders", "missed_scans", "quarantined_rows", "purchase_orders", "demand_spikes",
+         "path_purchase_orders", "path_transfers", "units_transferred")
 
 
 def _cell(value: object) -> str:

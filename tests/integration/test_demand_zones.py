@@ -110,3 +110,23 @@ def test_expired_alerts_are_not_remapped(hansa: Hansa, clock: VirtualClock) -> N
     clock.set(NOW + timedelta(days=5))
     loaded = hansa.bus.execute(LoadZoneAreas(areas=tuple(read_areas(MAPPING))))
     assert loaded["alerts_updated"] == 0
+
+
+def test_a_coarser_zone_is_covered_by_an_alert_over_a_place_inside_it(
+        hansa: Hansa, clock: VirtualClock) -> None:
+    import h3
+
+    clock.set(NOW)
+    alert = {**ZONE_ALERT, "properties": {**ZONE_ALERT["properties"], "id": "by-postal",
+                                          "postal_codes": [BROOKLYN]}}
+    _ingest(hansa, alert)
+    brooklyn = us_zip_position(BROOKLYN)
+    memphis = us_zip_position(MEMPHIS)
+    assert brooklyn is not None and memphis is not None
+    region = h3.latlng_to_cell(brooklyn.lat, brooklyn.lon, 1)
+    elsewhere = h3.latlng_to_cell(memphis.lat, memphis.lon, 1)
+    with hansa.db.read() as conn:
+        assert [a["alert_id"] for a in demand.alerts_covering(conn, region, NOW)] == [
+            "by-postal"]
+        assert demand.alerts_covering(conn, elsewhere, NOW) == []
+        assert demand.alerts_covering(conn, "not-a-cell", NOW) == []

@@ -80,6 +80,17 @@ def test_baseline_methods_by_history() -> None:
     assert method_for(np.ones(8 * 168)) == "seasonal-week"
 
 
+def test_a_series_with_one_or_two_events_gets_its_flat_mean_not_croston() -> None:
+    end = datetime.fromisoformat("2026-03-16T00:00:00+00:00")
+    once = np.r_[np.ones(1), np.zeros(599)]  # one unit in 25 days, the series' first hour
+    twice = np.r_[np.full(1, 2.0), np.zeros(300), np.ones(1), np.zeros(298)]
+    assert method_for(once) == "mean" and method_for(twice) == "mean"
+    assert method_for(np.r_[np.ones(3), np.zeros(597)]) == "croston"
+    fitted = fit({"once": once, "twice": twice}, end)
+    assert fitted["once"].mean_per_hour == pytest.approx(1 / 600)
+    assert fitted["twice"].mean_per_hour == pytest.approx(3 / 600)
+
+
 def test_a_seasonal_baseline_follows_the_hour_of_day() -> None:
     end = datetime.fromisoformat("2026-03-16T00:00:00+00:00")
     day = np.array([1.0] * 12 + [5.0] * 12)

@@ -2,7 +2,10 @@
 
 Method per series (the choice is recorded with the baseline):
 - `none`: under 24 hours of history; the detector stays silent for that key.
-- `mean`: under 72 hours: a flat hourly rate (the documented simple fallback).
+- `mean`: under 72 hours: a flat hourly rate (the documented simple fallback); also an
+  intermittent series with fewer than `MIN_CROSTON_EVENTS` hours with an event: Croston has
+  no interval to smooth then and forecasts the one demand size per hour (a SKU that sold one
+  unit in four weeks expected one unit every hour; found in the simulator's thin series).
 - `croston`: intermittent series (more than half of the hours without an event):
   statsforecast CrostonOptimized's rate, spread over the day by the hour-of-day shape of all
   intermittent series pooled (a flat rate under-expects the evening and over-expects the
@@ -43,6 +46,7 @@ from hansa.demand.model import HOURS_PER_WEEK, hour_of_week
 MIN_HOURS = 24
 MIN_MODEL_HOURS = 72
 INTERMITTENT_ZERO_SHARE = 0.5
+MIN_CROSTON_EVENTS = 3  # hours with an event a Croston fit needs (two intervals at least)
 # The same hour of the week needs many weeks before its average is steadier than the same hour
 # of the day over all days: with 4 weeks, each weekly slot averages 4 values (measured in
 # bench/demand.py: 3x the false alarms of the daily profile), so weekly needs 8 weeks.
@@ -81,7 +85,7 @@ def method_for(y: np.ndarray) -> str:
     if n < MIN_MODEL_HOURS:
         return "mean"
     if float(np.mean(y == 0)) > INTERMITTENT_ZERO_SHARE:
-        return "croston"
+        return "croston" if int(np.count_nonzero(y)) >= MIN_CROSTON_EVENTS else "mean"
     return "seasonal-week" if n >= WEEKLY_MIN_WEEKS * HOURS_PER_WEEK else "seasonal-day"
 
 

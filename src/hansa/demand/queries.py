@@ -74,10 +74,27 @@ def alerts_covering(conn: Connection, zone: str, now: datetime,
     """Weather alerts covering `zone` in force now or starting within `lead` (people buy ahead
     of a storm)."""
     a, c = store.alerts, store.alert_cells
-    rows = conn.execute(sa.select(a.c.evidence).join(c, c.c.alert_id == a.c.alert_id)
-                        .where(c.c.zone == zone, a.c.expires >= now, a.c.onset <= now + lead)
-                        .order_by(a.c.onset))
-    return [dict(r.evidence) for r in rows]
+    rows = conn.execute(sa.select(a.c.alert_id, a.c.evidence)
+                        .join(c, c.c.alert_id == a.c.alert_id)
+                        .where(c.c.zone.in_(_cells_within(zone)), a.c.expires >= now,
+                               a.c.onset <= now + lead)
+                        .order_by(a.c.onset, a.c.alert_id))
+    found: dict[str, dict[str, Any]] = {}
+    for r in rows:  # a coarse zone meets an alert in many cells
+        found.setdefault(r.alert_id, dict(r.evidence))
+    return list(found.values())
+
+
+def _cells_within(zone: str) -> list[str]:
+    """The zone itself and, for a zone coarser than the alert cells' resolution (a collector
+    may name a coarser h3 cell for thin demand), the alert-resolution cells inside it."""
+    import h3
+
+    from hansa.kernel.geo import DEFAULT_ZONE_RESOLUTION
+
+    if not h3.is_valid_cell(zone) or h3.get_resolution(zone) >= DEFAULT_ZONE_RESOLUTION:
+        return [zone]
+    return [zone, *sorted(h3.cell_to_children(zone, DEFAULT_ZONE_RESOLUTION))]
 
 
 def latest_levels(conn: Connection, zone: str, item: str, since: datetime

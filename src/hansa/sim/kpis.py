@@ -61,6 +61,10 @@ class Tally:
     false_trips: int = 0
     quarantined_rows: int = 0
     purchase_orders: int = 0
+    demand_spikes: int = 0  # spikes Hansa's detector confirmed (automation's signals)
+    path_purchase_orders: int = 0  # PO raises by Hansa's demand path, ordered in the world
+    path_transfers: int = 0  # transfers the demand path dispatched
+    units_transferred: int = 0
     units_received: int = 0
     sessions: int = 0
     abandoned_carts: int = 0
@@ -101,6 +105,10 @@ class Tally:
             "extra_parcels_written_off": self.extra_parcels_written_off,
             "quarantined_rows": self.quarantined_rows,
             "purchase_orders": self.purchase_orders,
+            "demand_spikes": self.demand_spikes,
+            "path_purchase_orders": self.path_purchase_orders,
+            "path_transfers": self.path_transfers,
+            "units_transferred": self.units_transferred,
             "units_received": self.units_received,
             "sessions": self.sessions,
             "abandoned_carts": self.abandoned_carts,

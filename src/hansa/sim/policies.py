@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hansa.bootstrap import Hansa
 from hansa.bus.unit_of_work import UnitOfWork
@@ -26,13 +26,20 @@ from hansa.sim.planner import Levels
 from hansa.sim.scans import Shipment
 from hansa.suppliers.messages import ApplySupplierPrice
 
+if TYPE_CHECKING:
+    from hansa.sim.demand import Intent
+    from hansa.sim.runner import Simulation
+    from hansa.sim.sensing import Sensing
+
 GATE_DETECTORS = ("open_breaker", "kill_switch")
 ALLOCATORS = ("nearest", "first_location")  # the two baseline allocators
 
 # path -> built on main? Paths not built run the baseline's hook in both policies.
 PATHS = {
     "guarded_price_feed": True,  # suppliers.price_feed with the price guard and breakers
-    "demand_sensing_replenishment": False,  # both: weekly min/max planner
+    # automation: signals -> Hansa's detector and demand path (sim/sensing.py) on top of the
+    # weekly min/max planner; baseline: the planner alone
+    "demand_sensing_replenishment": True,
     "order_to_cash_sourcing": False,  # both: the checkout's nearest-location allocation
     "exceptions_and_reships": True,  # logistics tracking + the exceptions path (sim.tracking)
     "ad_budget_valve": False,  # no marketing context yet: no ad spend in either
@@ -78,6 +85,12 @@ class Policy(Protocol):
 
     def daily_review(self, hansa: Hansa, uow: UnitOfWork,
                      honest_values: Mapping[tuple[str, int], bool]) -> None: ...
+
+    def prepare(self, sim: Simulation) -> None: ...
+
+    def hour_start(self, sim: Simulation, uow: UnitOfWork, day: int, hour: int) -> None: ...
+
+    def hour_end(self, sim: Simulation, day: int, hour: int, intents: list[Intent]) -> None: ...
 
 
 class ManualPolicy:
@@ -142,11 +155,38 @@ class ManualPolicy:
                      honest_values: Mapping[tuple[str, int], bool]) -> None:
         """Nothing is quarantined without guards: nothing to review."""
 
+    def prepare(self, sim: Simulation) -> None:
+        """Nothing to set up before day 0."""
+
+    def hour_start(self, sim: Simulation, uow: UnitOfWork, day: int, hour: int) -> None:
+        """No signals collected, no demand path: the weekly planner alone."""
+
+    def hour_end(self, sim: Simulation, day: int, hour: int, intents: list[Intent]) -> None:
+        """Nothing collected."""
+
 
 class AutomationPolicy(ManualPolicy):
     """Hansa's built paths on; the paths not built yet fall back to the manual hooks."""
 
     name = "automation"
+    sensing: Sensing | None = None
+
+    def prepare(self, sim: Simulation) -> None:
+        """Demand sensing (sim/sensing.py): the history Hansa's baselines are fitted on."""
+        if PATHS["demand_sensing_replenishment"]:
+            from hansa.sim.sensing import Sensing
+
+            self.sensing = Sensing(sim)
+            self.sensing.setup(sim)
+
+    def hour_start(self, sim: Simulation, uow: UnitOfWork, day: int, hour: int) -> None:
+        """Signals to Hansa, the demand path's acts to the world."""
+        if self.sensing is not None:
+            self.sensing.hour_start(sim, uow, day, hour)
+
+    def hour_end(self, sim: Simulation, day: int, hour: int, intents: list[Intent]) -> None:
+        if self.sensing is not None:
+            self.sensing.hour_end(sim, day, hour, intents)
 
     def price_feed(self, hansa: Hansa, uow: UnitOfWork, price_list_id: str,
                    rows: list[FeedRow]) -> FeedOutcome:

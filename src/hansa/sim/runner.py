@@ -83,6 +83,7 @@ class Simulation:
         self.tracking = Tracking(self)  # parcels, scans and complaints (sim.tracking)
         self.opening_units = seed_business(self.hansa, self.world, self.levels, {})
         self.zone_sites = self._zone_sites()
+        self.policy.prepare(self)
 
     def _zone_sites(self) -> set[str]:
         inside = {s.location_id for s in self.world.sites
@@ -124,13 +125,16 @@ class Simulation:
                     events.start_of_day(self, day, uow)
                     self.supply.move_prices(day)
                 self._receive(uow, day, hour)
+                self.policy.hour_start(self, uow, day, hour)
                 self._feed(uow, day, hour, point)
                 if hour == OPERATOR_HOUR:
                     self.policy.daily_review(self.hansa, uow, self.supply.honest)
                 if hour == REVIEW_HOUR and self.world.day_date(day).weekday() == REVIEW_WEEKDAY:
                     self._replenish(uow, day)
-                for intent in self.demand.hour(day, hour, today.traffic, today.weather):
+                intents = self.demand.hour(day, hour, today.traffic, today.weather)
+                for intent in intents:
                     self._checkout(uow, day, hour, intent, point, zone_promises)
+                self.policy.hour_end(self, day, hour, intents)
                 if hour == carriers.PICKUP_HOUR and self.world.pickup_day(
                         self.world.day_date(day)):
                     self._ship(uow, day, today)
