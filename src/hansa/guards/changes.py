@@ -1,8 +1,7 @@
 """Recent changes per scope, for rate breakers ("share of SKUs a feed changed per minute").
 
-Only the window a breaker looks at is kept: writes prune what has fallen out of it, at most
-once per quarter of the window per scope and process (readers filter by time anyway, so rows
-past the window only wait a little longer to go).
+Only the window a breaker looks at is kept: writes prune what has fallen out of it, now and
+then (`pruning.due`).
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hansa.guards import pruning
 from hansa.guards.store import changes
 
 _SINCE = (sa.select(changes.c.at, changes.c.subject_key)
@@ -27,14 +27,8 @@ def since(conn: Connection, scope: str, at: datetime) -> list[tuple[datetime, st
                                                                        "since": at})]
 
 
-_pruned: dict[tuple[int, str], datetime] = {}  # (engine, scope) -> when this process last pruned
-
-
 def record(conn: Connection, scope: str, key: str, at: datetime, *, keep: timedelta) -> None:
     """Log one change; now and then forget the scope's changes older than `keep`."""
-    slot = (id(conn.engine), scope)
-    last = _pruned.get(slot)
-    if last is None or at - last >= keep / 4 or at < last:
+    if pruning.due("changes", conn, scope, at, keep):
         conn.execute(_PRUNE, {"scope": scope, "before": at - keep})
-        _pruned[slot] = at
     conn.execute(_APPEND, {"scope": scope, "subject_key": key, "at": at})

@@ -1,6 +1,6 @@
-"""Error-rate breakers over calls to something outside (a supplier's endpoint): each call's
-outcome is kept for a window; a failure that lifts the share of failures above the bound opens
-the breaker, and a success through a half-open breaker closes it.
+"""Error-rate breakers over calls to something outside (a supplier's endpoint, a carrier's
+lane): each call's outcome is kept for a window; a failure that lifts the share of failures
+above the bound opens the breaker, and a success through a half-open breaker closes it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hansa.guards import breakers, detectors
+from hansa.guards import breakers, detectors, pruning
 from hansa.guards.model import BreakerState, Verdict
 from hansa.guards.store import outcomes
 
@@ -48,7 +48,8 @@ class Outcome:
 
 def record(conn: Connection, name: str, ok: bool, at: datetime, rate: ErrorRate) -> Outcome:
     """Count one call to what breaker `name` guards; see the module docstring."""
-    conn.execute(_PRUNE, {"scope": name, "before": at - rate.window})
+    if pruning.due("outcomes", conn, name, at, rate.window):
+        conn.execute(_PRUNE, {"scope": name, "before": at - rate.window})
     conn.execute(_APPEND, {"scope": name, "ok": ok, "at": at})
     if ok:  # a success only lowers the rate: it cannot trip, it can close a half-open breaker
         return Outcome(closed=breakers.record_success(conn, name, at))

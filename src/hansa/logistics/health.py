@@ -6,14 +6,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
-from hansa.guards import breakers, detectors
-from hansa.guards.model import BreakerState, Verdict
-from hansa.logistics import store
+from hansa.guards import breakers, outcomes
+from hansa.guards.model import Verdict
+from hansa.guards.outcomes import ErrorRate
 
-WINDOW = timedelta(hours=12)
-MAX_TROUBLED_SHARE = 0.25
-MIN_EVENTS = 20
-COOLDOWN = timedelta(hours=6)
+# A lane's breaker: more than a quarter of at least 20 scans troubled within 12 hours.
+LANE_RATE = ErrorRate(window=timedelta(hours=12), max_rate=0.25, min_calls=20,
+                      cooldown=timedelta(hours=6))
 
 
 def breaker_name(carrier: str, lane: str) -> str:
@@ -23,27 +22,10 @@ def breaker_name(carrier: str, lane: str) -> str:
 def record_outcome(conn: Connection, carrier: str, lane: str, troubled: bool,
                    at: datetime) -> Verdict | None:
     """Count one scan (or missed scan) of the lane; the refusing verdict when it trips the
-    breaker now, else None. A good outcome closes a half-open breaker."""
-    conn.execute(store.lane_outcomes.insert(), {"carrier": carrier, "lane": lane,
-                                                "troubled": troubled, "at": at})
-    name = breaker_name(carrier, lane)
-    breaker = breakers.load(conn, name)
-    state = breaker.current_state(at) if breaker is not None else BreakerState.CLOSED
-    if state is BreakerState.OPEN:
-        return None
-    if state is BreakerState.HALF_OPEN and not troubled:
-        breakers.record_success(conn, name, at)
-        return None
-    if not troubled:  # a good outcome only lowers the rate: it cannot trip the breaker
-        return None
-    verdict = detectors.error_rate(store.lane_window(conn, carrier, lane, at - WINDOW), now=at,
-                                   window=WINDOW, max_rate=MAX_TROUBLED_SHARE,
-                                   min_events=MIN_EVENTS, guard=name)
-    if verdict.allowed:
-        return None
-    breakers.ensure(conn, name, at, cooldown=COOLDOWN)
-    breakers.trip(conn, name, verdict, at)
-    return verdict
+    breaker now, else None. A good outcome closes a half-open breaker, a troubled one opens
+    it again."""
+    return outcomes.record(conn, breaker_name(carrier, lane), not troubled, at,
+                           LANE_RATE).tripped
 
 
 def closed_lanes(conn: Connection, now: datetime) -> set[tuple[str, str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,17 +116,6 @@ policies = sa.Table(
     sa.Column("write_off_below_minor", sa.BigInteger(), nullable=False),
 )
 
-lane_outcomes = sa.Table(
-    "logistics_lane_outcomes",
-    metadata,
-    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-    sa.Column("carrier", sa.String(40), nullable=False),
-    sa.Column("lane", sa.String(80), nullable=False),
-    sa.Column("troubled", sa.Boolean(), nullable=False),
-    sa.Column("at", UtcDateTime(), nullable=False),
-    sa.Index("ix_logistics_lane_outcomes_lane_at", "carrier", "lane", "at"),
-)
-
 
 def _locked(conn: Connection, query: sa.Select[Any]) -> sa.Select[Any]:
     return query.with_for_update() if conn.dialect.name == "postgresql" else query
@@ -229,10 +218,3 @@ def policy(conn: Connection, merchant: str) -> ExceptionPolicy:
         credit_basis_points=row.credit_basis_points, credit_min_minor=row.credit_min_minor,
         credit_max_minor=row.credit_max_minor, write_off_below_minor=row.write_off_below_minor)
 
-
-def lane_window(conn: Connection, carrier: str, lane: str,
-                since: datetime) -> list[tuple[datetime, bool]]:
-    return [(r.at, not r.troubled) for r in conn.execute(
-        sa.select(lane_outcomes.c.at, lane_outcomes.c.troubled).where(
-            lane_outcomes.c.carrier == carrier, lane_outcomes.c.lane == lane,
-            lane_outcomes.c.at > since))]

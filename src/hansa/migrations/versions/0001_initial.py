@@ -545,17 +545,6 @@ def upgrade() -> None:
     with op.batch_alter_table('logistics_incidents', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_logistics_incidents_shipment_id'), ['shipment_id'], unique=False)
 
-    op.create_table('logistics_lane_outcomes',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('carrier', sa.String(length=40), nullable=False),
-    sa.Column('lane', sa.String(length=80), nullable=False),
-    sa.Column('troubled', sa.Boolean(), nullable=False),
-    sa.Column('at', hansa.db.metadata.UtcDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_logistics_lane_outcomes'))
-    )
-    with op.batch_alter_table('logistics_lane_outcomes', schema=None) as batch_op:
-        batch_op.create_index('ix_logistics_lane_outcomes_lane_at', ['carrier', 'lane', 'at'], unique=False)
-
     op.create_table('logistics_policies',
     sa.Column('merchant', sa.String(length=64), nullable=False),
     sa.Column('bands', hansa.db.metadata.JsonDocument(), nullable=False),
@@ -1049,10 +1038,6 @@ def downgrade() -> None:
     op.drop_table('logistics_returns')
     op.drop_table('logistics_return_lines')
     op.drop_table('logistics_policies')
-    with op.batch_alter_table('logistics_lane_outcomes', schema=None) as batch_op:
-        batch_op.drop_index('ix_logistics_lane_outcomes_lane_at')
-
-    op.drop_table('logistics_lane_outcomes')
     with op.batch_alter_table('logistics_incidents', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_logistics_incidents_shipment_id'))
 
