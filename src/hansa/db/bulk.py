@@ -25,13 +25,17 @@ COPY_UPDATE_ROWS = 64  # PostgreSQL: fewer updates than this go as statements (a
                        # table, COPY, UPDATE and DROP cost ~4 round trips for one row)
 
 
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}  # SQLite's, psycopg's
+
+
 def _mark(conn: Connection) -> str:
-    style = conn.dialect.paramstyle
-    if style == "qmark":
-        return "?"
-    if style in ("format", "pyformat"):
-        return "%s"
-    raise NotImplementedError(f"bulk writes do not know the {style} parameter style")
+    """The driver's placeholder. Hansa's engines are SQLite and psycopg (`normalise_url`
+    picks psycopg for every PostgreSQL URL); another driver is a configuration error."""
+    try:
+        return _MARKS[conn.dialect.paramstyle]
+    except KeyError:
+        raise ValueError(f"bulk writes take the qmark or (py)format parameter style, not "
+                         f"{conn.dialect.paramstyle!r} of driver {conn.dialect.driver}") from None
 
 
 def _name(conn: Connection, name: str) -> str:
@@ -145,7 +149,7 @@ def select_in(conn: Connection, table: sa.Table, columns: Sequence[str],
     cursor = _cursor(conn)
     try:
         for start in range(0, len(values), IN_BATCH):
-            batch = list(values[start:start + IN_BATCH])
+            batch = values[start:start + IN_BATCH]
             if pg:  # a key given twice must not return its row twice, as with IN
                 cursor.execute(head, [list(dict.fromkeys(batch)), *params])
             else:

@@ -205,13 +205,8 @@ def place_order(cmd: m.PlaceOrder, uow: UnitOfWork, *, payments: PaymentProvider
                     view=queries.order_view(values | {"cancel_reason": None}, priced))
 
 
-_ORDER = sa.select(store.orders).where(store.orders.c.id == sa.bindparam("id"))
-_ORDER_LOCKED = _ORDER.with_for_update()
-
-
 def _load(uow: UnitOfWork, order_id: str) -> sa.Row:
-    query = _ORDER if uow.db.is_sqlite else _ORDER_LOCKED
-    row = uow.conn.execute(query, {"id": order_id}).first()
+    row = store.order_row(uow.conn, order_id, lock=True)
     if row is None:
         raise NotFound(f"no order {order_id}", code="order_not_found")
     return row

@@ -28,18 +28,12 @@ def order_view(values: Mapping[str, Any], lines: Iterable[Any]) -> dict[str, Any
     return view
 
 
-_ORDER = sa.select(store.orders).where(store.orders.c.id == sa.bindparam("id"))
-_ORDER_IN_CHANNEL = _ORDER.where(store.orders.c.channel_id == sa.bindparam("channel_id"))
-_LINES = sa.select(store.order_lines).where(store.order_lines.c.order_id == sa.bindparam("id"))
-
-
 def order(conn: Connection, order_id: str, *, channel_id: str | None = None) -> dict[str, Any]:
     """An order with its lines; scoped to a channel when `channel_id` is given."""
-    row = (conn.execute(_ORDER, {"id": order_id}) if channel_id is None else
-           conn.execute(_ORDER_IN_CHANNEL, {"id": order_id, "channel_id": channel_id})).first()
-    if row is None:
+    row = store.order_row(conn, order_id)
+    if row is None or (channel_id is not None and row.channel_id != channel_id):
         raise NotFound(f"no order {order_id}", code="order_not_found")
-    return order_view(dict(row._mapping), conn.execute(_LINES, {"id": order_id}))
+    return order_view(dict(row._mapping), store.line_rows(conn, order_id))
 
 
 def orders(conn: Connection, *, status: str | None = None, limit: int = 50,

@@ -91,6 +91,19 @@ def insert_lines(conn: Connection, order_id: str, lines: Sequence[PricedLine]) -
 
 
 _UPDATE_ORDER = orders.update().where(orders.c.id == sa.bindparam("k_id"))
+_ORDER = sa.select(orders).where(orders.c.id == sa.bindparam("id"))
+_ORDER_LOCKED = _ORDER.with_for_update()
+_LINES = sa.select(order_lines).where(order_lines.c.order_id == sa.bindparam("id"))
+
+
+def order_row(conn: Connection, order_id: str, *, lock: bool = False) -> sa.Row | None:
+    """The order's row; `lock` takes its row lock on PostgreSQL (SQLite has one writer)."""
+    locked = lock and conn.dialect.name == "postgresql"
+    return conn.execute(_ORDER_LOCKED if locked else _ORDER, {"id": order_id}).first()
+
+
+def line_rows(conn: Connection, order_id: str) -> sa.CursorResult:
+    return conn.execute(_LINES, {"id": order_id})
 
 
 def set_status(conn: Connection, order_id: str, at: datetime, **values: object) -> None:
