@@ -36,13 +36,19 @@ def _atp_queries(hansa: Hansa, models: ReadModels, channel: Any) -> tuple[dict[s
         sa.event.remove(hansa.db.engine, "before_cursor_execute", spy)
 
 
-def test_only_the_moved_sku_is_read_again_and_every_channel_read_is_right(
-        hansa: Hansa) -> None:
+def _hooked(hansa: Hansa) -> tuple[Any, ReadModels, Any]:
+    """A merchant with 10 of each SKU, and read models told of this process's commits."""
     merchant = make_merchant(hansa, {sku: {"NJ-WH": 10} for sku in SKUS})
     models = ReadModels(hansa)
     hansa.bus.on_commit(models.feed.on_commit)
     with hansa.db.read() as conn:
         channel = channels.channel(conn, merchant.channel_id)
+    return merchant, models, channel
+
+
+def test_only_the_moved_sku_is_read_again_and_every_channel_read_is_right(
+        hansa: Hansa) -> None:
+    merchant, models, channel = _hooked(hansa)
     assert _available(models, channel) == dict.fromkeys(SKUS, 10)
 
     hansa.bus.execute(AdjustStock(sku="TEE-M", location_id=merchant.locations["NJ-WH"],
@@ -55,11 +61,7 @@ def test_only_the_moved_sku_is_read_again_and_every_channel_read_is_right(
 
 
 def test_an_event_that_does_not_name_its_skus_reads_everything_again(hansa: Hansa) -> None:
-    merchant = make_merchant(hansa, {sku: {"NJ-WH": 10} for sku in SKUS})
-    models = ReadModels(hansa)
-    hansa.bus.on_commit(models.feed.on_commit)
-    with hansa.db.read() as conn:
-        channel = channels.channel(conn, merchant.channel_id)
+    _, models, channel = _hooked(hansa)
     _available(models, channel)
     before = models.feed.stock_version
 
@@ -93,11 +95,7 @@ def test_changes_seen_by_polling_the_outbox_name_their_skus_too(hansa: Hansa) ->
 def test_a_unit_of_work_that_flushed_early_still_names_the_moved_sku(hansa: Hansa) -> None:
     """Supplier documents flush their events per chunk; a small one must still tell the
     listing which SKU moved rather than make it read every SKU again."""
-    merchant = make_merchant(hansa, {sku: {"NJ-WH": 10} for sku in SKUS})
-    models = ReadModels(hansa)
-    hansa.bus.on_commit(models.feed.on_commit)
-    with hansa.db.read() as conn:
-        channel = channels.channel(conn, merchant.channel_id)
+    merchant, models, channel = _hooked(hansa)
     _available(models, channel)
     before = models.feed.stock_version
 

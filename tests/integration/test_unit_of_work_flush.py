@@ -16,15 +16,23 @@ def _outbox(hansa: Hansa) -> list[str]:
             outbox.c.type == Pinged.event_type()).order_by(outbox.c.position)).scalars())
 
 
-def test_flushed_events_commit_in_order_and_listeners_see_their_data_after_one_flush(
-        hansa: Hansa) -> None:
+def _seen_after(hansa: Hansa, pings: int, flushes: int) -> list[tuple[str | None, dict]]:
+    """What commit listeners see of `pings` events, each of the first `flushes` flushed at
+    once after it was recorded, the rest written at commit."""
     seen: list[tuple[str | None, dict]] = []
     hansa.bus.on_commit(lambda envelopes: seen.extend((e.subject, e.data) for e in envelopes))
     with hansa.bus.uow() as uow:
-        uow.record(Pinged(n=1))
-        uow.flush()
-        uow.record(Pinged(n=2))
+        for n in range(1, pings + 1):
+            uow.record(Pinged(n=n))
+            if n <= flushes:
+                uow.flush()
         uow.commit()
+    return seen
+
+
+def test_flushed_events_commit_in_order_and_listeners_see_their_data_after_one_flush(
+        hansa: Hansa) -> None:
+    seen = _seen_after(hansa, pings=2, flushes=1)
 
     assert _outbox(hansa) == ["ping-1", "ping-2"]
     assert seen == [("ping-1", {"n": 1, "note": ""}), ("ping-2", {"n": 2, "note": ""})]
@@ -32,17 +40,7 @@ def test_flushed_events_commit_in_order_and_listeners_see_their_data_after_one_f
 
 def test_from_the_second_flush_on_listeners_see_flushed_events_without_data(
         hansa: Hansa) -> None:
-    seen: list[tuple[str | None, dict]] = []
-    hansa.bus.on_commit(lambda envelopes: seen.extend((e.subject, e.data) for e in envelopes))
-    with hansa.bus.uow() as uow:
-        uow.record(Pinged(n=1))
-        uow.flush()
-        uow.record(Pinged(n=2))
-        uow.flush()  # a long import: memory must not grow with what was flushed
-        uow.record(Pinged(n=3))
-        uow.flush()
-        uow.record(Pinged(n=4))
-        uow.commit()
+    seen = _seen_after(hansa, pings=4, flushes=3)  # a long import: memory must stay flat
 
     assert _outbox(hansa) == ["ping-1", "ping-2", "ping-3", "ping-4"]
     assert seen == [("ping-1", {}), ("ping-2", {}), ("ping-3", {}),
