@@ -12,6 +12,7 @@ from hansa.kernel.geo import haversine_km
 from hansa.sim.demand import Demand
 from hansa.sim.world import Customer, World
 
+HISTORY_DAYS = 28  # the history the planner tunes on and Hansa's baselines are fitted on
 Z_SERVICE = 1.65  # ~95% cycle service level
 REVIEW_DAYS = 7
 

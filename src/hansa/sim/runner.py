@@ -27,7 +27,7 @@ from hansa.sim import carriers, events
 from hansa.sim.demand import Demand, Intent
 from hansa.sim.geography import Place
 from hansa.sim.kpis import DayPoint, Tally
-from hansa.sim.planner import Router, demand_history, stocked_sites, tune_levels
+from hansa.sim.planner import HISTORY_DAYS, Router, demand_history, stocked_sites, tune_levels
 from hansa.sim.policies import Policy, make_policy
 from hansa.sim.scenario import Scenario, Size
 from hansa.sim.setup import seed_business
@@ -35,7 +35,6 @@ from hansa.sim.supply import Supply
 from hansa.sim.tracking import Tracking
 from hansa.sim.world import World
 
-HISTORY_DAYS = 28
 REVIEW_WEEKDAY = 0  # the planner reviews on Monday mornings
 REVIEW_HOUR = 6
 OPERATOR_HOUR = 9

@@ -38,6 +38,7 @@ from hansa.kernel.geo import haversine_km
 from hansa.sim import events
 from hansa.sim.demand import ABANDONMENT, Demand, Intent, poisson
 from hansa.sim.geography import Place, us_zip_places
+from hansa.sim.planner import HISTORY_DAYS  # the planner's history, from the same stream
 from hansa.sim.world import World
 from hansa.suppliers.messages import ApplyItemRecords
 from hansa.suppliers.model import ItemRecord
@@ -45,7 +46,6 @@ from hansa.suppliers.model import ItemRecord
 if TYPE_CHECKING:
     from hansa.sim.runner import Simulation
 
-HISTORY_DAYS = 28  # the planner's history (runner.HISTORY_DAYS), drawn from the same stream
 ZONE_RESOLUTION = 2  # measured on storm, small, 28 days: see docs/adr/0022
 VIEWS_PER_CART_LINE = 4.0  # mean product page views behind each line put in a cart
 ABANDONED_PER_ORDER = ABANDONMENT / (1 - ABANDONMENT)  # carts that never check out, per order
