@@ -57,3 +57,20 @@ def test_a_holiday_surge_is_expected_and_the_same_surge_on_an_ordinary_day_is_a_
     with hansa.db.read() as conn:
         spikes = demand.spikes(conn)
     assert len(spikes) == 1 and spikes[0]["postal_code"] == QUIET_ZIP
+
+
+def test_a_backfilled_burst_is_counted_but_never_judged(hansa: Hansa, clock: VirtualClock
+                                                        ) -> None:
+    build(hansa, clock)
+    _history(hansa, clock)
+    ordinary = datetime(2026, 11, 24, 23, tzinfo=UTC)  # Tuesday 18:00 in New York
+    clock.set(ordinary + timedelta(minutes=30))
+    batch = tuple(carts(QUIET_ZIP, ordinary - timedelta(hours=2 - i), n)
+                  for i, n in enumerate([ON_HOLIDAY, ON_HOLIDAY, ON_HOLIDAY // 2 + 1]))
+    loaded = hansa.bus.execute(IngestSignals(signals=batch, source="history", backfill=True))
+    assert (loaded.signals, loaded.fired) == (3, [])
+    with hansa.db.read() as conn:
+        assert demand.spikes(conn) == []
+    live = hansa.bus.execute(IngestSignals(signals=(carts(QUIET_ZIP, ordinary, 1),),
+                                           source="pixel"))
+    assert len(live.fired) == 1  # the backfilled burst is in the window the detector reads

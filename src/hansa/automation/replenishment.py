@@ -74,12 +74,21 @@ def _zone_centre(zone: str) -> Position:
 
 def _rates(conn: Connection, sku: str, cart_to_order: float) -> dict[str, list[float]]:
     """Per zone: [mean sales per hour, sigma per hour], from sales baselines or add-to-cart."""
-    sales = demand.item_baselines(conn, sku, "sale")
-    if sales:
-        return {z: [b.mean_per_hour, b.sigma] for z, b in sales.items()}
-    carts = demand.item_baselines(conn, sku, "add_to_cart")
-    return {z: [b.mean_per_hour * cart_to_order, b.sigma * cart_to_order]
-            for z, b in carts.items()}
+    return _rates_of(conn, [sku], cart_to_order).get(sku, {})
+
+
+def _rates_of(conn: Connection, skus: list[str], cart_to_order: float
+              ) -> dict[str, dict[str, list[float]]]:
+    """`_rates` for many SKUs, two statements in all (every SKU is in the answer)."""
+    sales = demand.items_baselines(conn, skus, "sale")
+    carts = demand.items_baselines(conn, [s for s in skus if s not in sales], "add_to_cart")
+    out = {sku: {z: [b.mean_per_hour, b.sigma] for z, b in by_zone.items()}
+           for sku, by_zone in sales.items()}
+    for sku in skus:
+        if sku not in out:
+            out[sku] = {z: [b.mean_per_hour * cart_to_order, b.sigma * cart_to_order]
+                        for z, b in carts.get(sku, {}).items()}
+    return out
 
 
 def _sku_inputs(conn: Connection, sku: str, centre: Position, now: datetime,
@@ -110,7 +119,7 @@ def _category_inputs(conn: Connection, event: d.SpikeConfirmed, centre: Position
     per_hour = base.mean_per_hour * factor if base is not None else 0.0
     excess = max(0.0, float(event.ratio) - 1) * per_hour
     skus = catalog.skus_in_category(conn, name)
-    rates = {sku: _rates(conn, sku, tuning.cart_to_order) for sku in skus}
+    rates = _rates_of(conn, skus, tuning.cart_to_order)
     weights = {sku: r.get(event.zone, [0.0])[0] for sku, r in rates.items()}
     basis = "zone"
     if sum(weights.values()) <= 0:

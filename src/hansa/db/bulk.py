@@ -14,7 +14,7 @@ its savepoints.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,8 +48,36 @@ def _cursor(conn: Connection) -> Any:
 
 def db_value(conn: Connection, column: sa.Column[Any], value: Any) -> Any:
     """`value` as the driver takes it for `column` (the type's bind processing, once)."""
+    return binder(conn, column)(value)
+
+
+def binder(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """The function that turns a value of `column` into the driver's form (for many rows)."""
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return value if process is None else process(value)
+    return _same if process is None else process
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def upsert_many(conn: Connection, table: sa.Table, columns: Sequence[str],
+                keys: Sequence[str], add: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT rows (driver's form, `columns` order); a row whose `keys` exist already adds its
+    `add` columns to the stored ones (counters). One executemany, on both databases."""
+    if not rows:
+        return
+    table_name = _name(conn, table.name)
+    sql = (f"INSERT INTO {table_name} ({', '.join(_name(conn, c) for c in columns)}) "
+           f"VALUES ({', '.join(_mark(conn) for _ in columns)}) "
+           f"ON CONFLICT ({', '.join(_name(conn, k) for k in keys)}) DO UPDATE SET "
+           + ", ".join(f"{_name(conn, c)} = {table_name}.{_name(conn, c)} + "
+                       f"excluded.{_name(conn, c)}" for c in add))
+    cursor = _cursor(conn)
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def insert_many(conn: Connection, table: sa.Table, columns: Sequence[str],
@@ -157,6 +185,50 @@ def select_in(conn: Connection, table: sa.Table, columns: Sequence[str],
             yield from cursor.fetchall()
     finally:
         cursor.close()
+
+
+def select_keys(conn: Connection, table: sa.Table, columns: Sequence[str],
+                keys: Sequence[str], values: Iterable[tuple[str, ...]],
+                since: tuple[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+    """Rows of `columns` (raw driver values) whose text columns `keys` equal one of the
+    tuples in `values`, and, with `since` (column, driver value), whose column is at or
+    after it; `IN_BATCH` tuples a statement.
+
+    The tuples are joined as a table (SQLite: a `VALUES` list, PostgreSQL: `unnest` of one
+    array per column), so each is a seek on an index that starts with `keys`. A row-value
+    `IN` list is planned by SQLite as a scan of the whole table per statement."""
+    mark = _mark(conn)
+    pg = conn.dialect.name == "postgresql"
+    wanted = list(dict.fromkeys(values))  # a tuple given twice returns its rows once
+    on = " AND ".join(f"t.{_name(conn, k)} = k.c{i}" for i, k in enumerate(keys))
+    tail = (f" JOIN {_name(conn, table.name)} AS t ON {on}"
+            + (f" WHERE t.{_name(conn, since[0])} >= {mark}" if since else ""))
+    head = f"SELECT {', '.join(f't.{_name(conn, c)}' for c in columns)} FROM "
+    after = [since[1]] if since else []
+    cursor = _cursor(conn)
+    try:
+        for start in range(0, len(wanted), IN_BATCH):
+            batch = wanted[start:start + IN_BATCH]
+            if pg:
+                arrays = ", ".join(f"{mark}::text[]" for _ in keys)
+                names = ", ".join(f"c{i}" for i in range(len(keys)))
+                cursor.execute(f"{head}unnest({arrays}) AS k({names}){tail}",
+                               [[v[i] for v in batch] for i in range(len(keys))] + after)
+            else:
+                row = "(" + ", ".join(mark for _ in keys) + ")"
+                names = ", ".join(f"column{i + 1} AS c{i}" for i in range(len(keys)))
+                cursor.execute(f"{head}(SELECT {names} FROM (VALUES "
+                               f"{', '.join(row for _ in batch)})) AS k{tail}",
+                               [x for v in batch for x in v] + after)
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def reader(conn: Connection, column: sa.Column[Any]) -> Callable[[Any], Any]:
+    """The function that turns a raw driver value of `column` into its Python value."""
+    process = column.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None)
+    return _same if process is None else process
 
 
 class JsonCodec:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 
 from hansa.bus.unit_of_work import UnitOfWork
@@ -99,9 +100,12 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
         if s.kind in DETECTED and s.postal_code:
             postal.setdefault(key[:3], Counter())[(s.postal_code, s.country)] += int(s.value)
     store.add_velocity(uow.conn, counts)
-    watched = {k[:3] for k in counts if SignalKind(k[2]) in DETECTED and k[0]}
-    watched |= _open_keys(uow)  # a key that went quiet must be able to close (and re-arm)
-    fired, closed = detect(uow, watched, rule, postal, calendar)
+    fired: list[str] = []
+    closed: list[str] = []
+    if not cmd.backfill:  # history is counted, not judged: the detector looks at the present
+        watched = {k[:3] for k in counts if SignalKind(k[2]) in DETECTED and k[0]}
+        watched |= _open_keys(uow)  # a key that went quiet must be able to close (and re-arm)
+        fired, closed = detect(uow, watched, rule, postal, calendar)
     uow.record(m.SignalsIngested(count=len(batch), alerts=len(alerts), source=cmd.source))
     return Ingested(len(batch), len(alerts), fired, closed)
 
@@ -248,7 +252,8 @@ def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork, *,
 def _baseline_row(key: str, kind: str, b: Baseline, at: datetime) -> dict[str, Any]:
     item, zone = key.split("\x1f")
     return {"item": item, "zone": zone, "kind": kind, "method": b.method,
-            "rates": [round(r, 5) for r in b.rates], "sigma": round(b.sigma, 5),
+            "rates": np.round(np.asarray(b.rates, dtype=float), 5).tolist(),
+            "sigma": round(b.sigma, 5),
             "history_hours": b.history_hours, "holiday_factor": b.holiday_factor,
             "exposure": round(b.exposure, 3), "fitted_at": at}
 

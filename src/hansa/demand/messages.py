@@ -16,6 +16,7 @@ class IngestSignals(Command):
 
     signals: tuple[dict[str, Any], ...]
     source: str = ""
+    backfill: bool = False  # past signals loaded before going live: counted, never detected
 
 
 @dataclass(frozen=True, slots=True)

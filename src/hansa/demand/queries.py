@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hansa.db import bulk
 from hansa.demand import store
 from hansa.demand.baseline import Baseline
 
@@ -22,38 +24,62 @@ def window_counts(conn: Connection, keys: Iterable[Key], since: datetime
     wanted = sorted(set(keys))
     out: dict[Key, dict[datetime, int]] = {k: {} for k in wanted}
     v = store.velocity
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        rows = conn.execute(sa.select(v.c.item, v.c.zone, v.c.kind, v.c.bucket, v.c["count"])
-                            .where(sa.tuple_(v.c.item, v.c.zone, v.c.kind).in_(chunk),
-                                   v.c.bucket >= since))
-        for r in rows:
-            out[(r.item, r.zone, r.kind)][r.bucket] = int(r[4])
+    bucket = bulk.reader(conn, v.c.bucket)
+    for item, zone, kind, at, count in bulk.select_keys(
+            conn, v, ("item", "zone", "kind", "bucket", "count"), ("item", "zone", "kind"),
+            wanted, since=("bucket", bulk.db_value(conn, v.c.bucket, since))):
+        out[(item, zone, kind)][bucket(at)] = int(count)
     return out
 
 
 def baselines_for(conn: Connection, keys: Iterable[Key]) -> dict[Key, Baseline]:
-    wanted = sorted(set(keys))
     b = store.baselines
-    out: dict[Key, Baseline] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        for r in conn.execute(sa.select(b).where(sa.tuple_(b.c.item, b.c.zone, b.c.kind)
-                                                 .in_(chunk))):
-            out[(r.item, r.zone, r.kind)] = _baseline(r)
-    return out
+    return {(r[0], r[1], r[2]): _baseline(r[3:]) for r in bulk.select_keys(
+        conn, b, _BASELINE_COLUMNS, ("item", "zone", "kind"), sorted(set(keys)))}
 
 
 def item_baselines(conn: Connection, item: str, kind: str) -> dict[str, Baseline]:
     """The baselines of one item (SKU) in every zone, by zone."""
+    return items_baselines(conn, [item], kind).get(item, {})
+
+
+def items_baselines(conn: Connection, items: Iterable[str], kind: str
+                    ) -> dict[str, dict[str, Baseline]]:
+    """The baselines of each item (those that have any) in every zone: item -> zone ->
+    baseline, one statement per 2,000 items."""
     b = store.baselines
-    rows = conn.execute(sa.select(b).where(b.c.item == item, b.c.kind == kind))
-    return {r.zone: _baseline(r) for r in rows}
+    out: dict[str, dict[str, Baseline]] = {}
+    for r in bulk.select_in(conn, b, _BASELINE_COLUMNS, [("kind", kind)], "item",
+                            sorted(set(items))):
+        out.setdefault(r[0], {})[r[1]] = _baseline(r[3:])
+    return out
 
 
-def _baseline(r: Any) -> Baseline:
-    return Baseline(r.method, list(r.rates), r.sigma, r.history_hours,
-                    holiday_factor=r.holiday_factor, exposure=r.exposure)
+# The rates are read as JSON text (raw, as the driver gives it) and decoded once per distinct
+# text: baselines change only when refitted, and the detector reads the same ones every hour.
+_BASELINE_COLUMNS = ("item", "zone", "kind", "method", "rates", "sigma", "history_hours",
+                     "holiday_factor", "exposure")
+_RATES_KEPT = 50_000
+_rates_by_text: dict[str, tuple[float, ...]] = {}
+
+
+def _rates(raw: Any) -> tuple[float, ...]:
+    if not isinstance(raw, (str, bytes)):  # psycopg decodes JSONB itself
+        return tuple(float(v) for v in raw)
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    rates = _rates_by_text.get(text)
+    if rates is None:
+        if len(_rates_by_text) >= _RATES_KEPT:
+            _rates_by_text.clear()
+        rates = _rates_by_text[text] = tuple(float(v) for v in json.loads(text))
+    return rates
+
+
+def _baseline(r: Sequence[Any]) -> Baseline:
+    """A baseline from the raw values of `_BASELINE_COLUMNS` after the key."""
+    method, rates, sigma, hours, holiday_factor, exposure = r
+    return Baseline(method, list(_rates(rates)), float(sigma), int(hours),
+                    holiday_factor=float(holiday_factor), exposure=float(exposure))
 
 
 def open_spikes(conn: Connection, keys: Iterable[Key]) -> dict[Key, str]:

@@ -3,7 +3,7 @@ and the replenishment actions the path took."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from hansa.db import bulk
 from hansa.db.metadata import Json, UtcDateTime, metadata
 from hansa.demand.model import Signal
 
@@ -129,28 +130,43 @@ def _insert(conn: Connection) -> Any:
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 
+_SIGNAL_COLUMNS = ("kind", "item", "zone", "postal_code", "country", "at", "value", "source",
+                   "detail", "ingested_at")
+_VELOCITY_COLUMNS = ("item", "zone", "kind", "bucket", "count", "value_sum")
+_details = bulk.JsonCodec()
+
+
 def append_signals(conn: Connection, batch: Iterable[Signal], at: datetime) -> int:
-    rows = [{"kind": s.kind.value, "item": s.item, "zone": s.zone, "postal_code": s.postal_code,
-             "country": s.country, "at": s.at, "value": s.value, "source": s.source,
-             "detail": s.detail, "ingested_at": at} for s in batch]
-    if rows:
-        conn.execute(signals.insert(), rows)
+    """One row per signal, through the bulk writer (a batch has thousands of rows)."""
+    stamp = _stamps(conn, signals.c.at)
+    ingested = stamp(at)
+    rows = [(s.kind.value, s.item, s.zone, s.postal_code, s.country, stamp(s.at), s.value,
+             s.source, _details.encode(s.detail), ingested) for s in batch]
+    bulk.insert_many(conn, signals, _SIGNAL_COLUMNS, rows)
     return len(rows)
 
 
 def add_velocity(conn: Connection, counts: dict[tuple[str, str, str, datetime], tuple[int, float]]
                  ) -> None:
     """Add counts to hour buckets (insert or increment), in one statement per batch."""
-    if not counts:
-        return
-    rows = [{"item": i, "zone": z, "kind": k, "bucket": b, "count": c, "value_sum": v}
-            for (i, z, k, b), (c, v) in sorted(counts.items())]
-    stmt = _insert(conn)(velocity)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["item", "zone", "kind", "bucket"],
-        set_={"count": velocity.c["count"] + stmt.excluded["count"],
-              "value_sum": velocity.c.value_sum + stmt.excluded.value_sum})
-    conn.execute(stmt, rows)
+    stamp = _stamps(conn, velocity.c.bucket)
+    rows = [(i, z, k, stamp(b), c, v) for (i, z, k, b), (c, v) in sorted(counts.items())]
+    bulk.upsert_many(conn, velocity, _VELOCITY_COLUMNS, _VELOCITY_COLUMNS[:4],
+                     ("count", "value_sum"), rows)
+
+
+def _stamps(conn: Connection, column: sa.Column[Any]) -> Callable[[datetime], Any]:
+    """The column's bind processing, each distinct time processed once (a batch's signals
+    share a few hours)."""
+    process = bulk.binder(conn, column)
+    done: dict[datetime, Any] = {}
+
+    def stamp(at: datetime) -> Any:
+        value = done.get(at)
+        if value is None:
+            value = done[at] = process(at)
+        return value
+    return stamp
 
 
 def open_spike(conn: Connection, values: dict[str, Any]) -> bool:

@@ -125,7 +125,7 @@ class Sensing:
             at = self.start + timedelta(days=day)
             with hansa.bus.uow() as uow:
                 hansa.bus.execute(IngestSignals(signals=self._payload(batch, at),
-                                                source=SOURCE), uow)
+                                                source=SOURCE, backfill=True), uow)
                 uow.commit()
         with hansa.bus.uow() as uow:
             self._fit(hansa, uow)

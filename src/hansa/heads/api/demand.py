@@ -24,6 +24,9 @@ class SignalBatch(BaseModel):
 
     signals: list[dict[str, Any]] = Field(max_length=MAX_BATCH)
     source: str = Field(default="api", max_length=64)
+    backfill: bool = Field(default=False, description=(
+        "past signals loaded before going live: counted into the velocities the baselines "
+        "are fitted on, never run through the spike detector"))
 
 
 class Fit(BaseModel):
@@ -33,9 +36,10 @@ class Fit(BaseModel):
 
 @admin.post("/signals", operation_id="admin_ingest_demand_signals")
 async def ingest(body: SignalBatch, hansa: HansaDep) -> Json:
-    """Ingest a batch (all or nothing); the detector runs on the keys it touched."""
+    """Ingest a batch (all or nothing); the detector runs on the keys it touched, unless the
+    batch is a backfill of history."""
     result = await run_in_threadpool(hansa.bus.execute, IngestSignals(
-        signals=tuple(body.signals), source=body.source))
+        signals=tuple(body.signals), source=body.source, backfill=body.backfill))
     return Json(result.as_dict())
 
 

@@ -45,6 +45,9 @@ def signals_command(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                                          help="JSON lines, a JSON array or NWS alerts")],
     source: Annotated[str, typer.Option("--source", help="where the signals come from")] = "file",
+    backfill: Annotated[bool, typer.Option(
+        "--backfill", help="history before going live: counted for the baselines, "
+                           "not run through the spike detector")] = False,
     db: DbOption = None, as_json: JsonOption = False,
 ) -> None:
     """Ingest a file of signals in batches of 1,000 (each batch all or nothing)."""
@@ -58,7 +61,8 @@ def signals_command(
     ) as progress:
         task = progress.add_task(f"ingesting {file.name}", total=len(items))
         for batch in _batches(items):
-            done = hansa.bus.execute(IngestSignals(signals=tuple(batch), source=source))
+            done = hansa.bus.execute(IngestSignals(signals=tuple(batch), source=source,
+                                                   backfill=backfill))
             hansa.worker.run_until_idle()
             totals["signals"] += done.signals
             totals["alerts"] += done.alerts
