@@ -89,12 +89,18 @@ def method_for(y: np.ndarray) -> str:
     return "seasonal-week" if n >= WEEKLY_MIN_WEEKS * HOURS_PER_WEEK else "seasonal-day"
 
 
-def _by_hour_of_week(values: np.ndarray, first: datetime) -> list[float]:
-    """Map a 168-hour forecast starting at `first` onto hour-of-week slots."""
-    rates = [0.0] * HOURS_PER_WEEK
-    for h, v in enumerate(values[:HOURS_PER_WEEK]):
-        rates[hour_of_week(first + timedelta(hours=h))] = max(0.0, float(v))
-    return rates
+def _week_slots(first: datetime) -> np.ndarray:
+    """The hour-of-week slot of each of the 168 hours starting at `first`."""
+    return (np.arange(HOURS_PER_WEEK) + hour_of_week(first)) % HOURS_PER_WEEK
+
+
+def _by_hour_of_week(values: np.ndarray, slots: np.ndarray) -> list[float]:
+    """Map a 168-hour forecast onto hour-of-week slots (`_week_slots` of its first hour);
+    negative forecasts count as none."""
+    rates = np.zeros(HOURS_PER_WEEK)
+    head = values[:HOURS_PER_WEEK]
+    rates[slots[:len(head)]] = np.maximum(head, 0.0)
+    return [float(r) for r in rates]
 
 
 def _fitted(n: int, start: datetime, rates: list[float]) -> np.ndarray:
@@ -204,12 +210,14 @@ def _fit_group(method: str, series: Mapping[str, np.ndarray], end: datetime,
     from statsforecast import StatsForecast
     from statsforecast.models import CrostonOptimized, SeasonalWindowAverage
 
-    frames = []
-    naive_end = end.replace(tzinfo=None)
-    for key, y in series.items():
-        ds = pd.date_range(end=naive_end - timedelta(hours=1), periods=len(y), freq="h")
-        frames.append(pd.DataFrame({"unique_id": key, "ds": ds, "y": y.astype(float)}))
-    df = pd.concat(frames, ignore_index=True)
+    # one frame for the group: each series' hours are the last len(y) of the longest range
+    lengths = [len(y) for y in series.values()]
+    hours = pd.date_range(end=end.replace(tzinfo=None) - timedelta(hours=1),
+                          periods=max(lengths), freq="h").to_numpy()
+    df = pd.DataFrame({
+        "unique_id": np.repeat(np.array(list(series), dtype=object), lengths),
+        "ds": np.concatenate([hours[len(hours) - n:] for n in lengths]),
+        "y": np.concatenate([y.astype(float) for y in series.values()])})
     model: CrostonOptimized | SeasonalWindowAverage
     window = 0
     if method == "croston":
@@ -223,11 +231,12 @@ def _fit_group(method: str, series: Mapping[str, np.ndarray], end: datetime,
     column = next(c for c in forecast.columns if c not in ("unique_id", "ds"))
     shape = _pooled_daily_shape(original, masks, end) if method == "croston" else None
     out = {}
+    slots = _week_slots(end)
     for key, values in forecast.groupby("unique_id", sort=False)[column]:
-        hours = len(original[str(key)])
-        rates = _by_hour_of_week(values.to_numpy(), end)
+        observed = len(original[str(key)])
+        rates = _by_hour_of_week(values.to_numpy(), slots)
         if shape is not None:  # Croston's flat rate, spread over the day like its peers
             rates = [r * shape[h % 24] for h, r in enumerate(rates)]
-        out[str(key)] = Baseline(method, rates, 0.0, hours,
-                                 exposure=float(window) if window else hours / 24)
+        out[str(key)] = Baseline(method, rates, 0.0, observed,
+                                 exposure=float(window) if window else observed / 24)
     return out
