@@ -61,7 +61,7 @@ reservations = sa.Table(
     "inventory_reservations",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("reference", sa.String(120), nullable=False, index=True),
+    sa.Column("reference", sa.String(120), nullable=False),
     sa.Column("sku", sa.String(64), nullable=False),
     sa.Column("location_id", sa.String(36), nullable=False),
     sa.Column("quantity", sa.Integer(), nullable=False),
@@ -69,6 +69,9 @@ reservations = sa.Table(
     sa.Column("expires_at", UtcDateTime()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index("ix_inventory_reservations_expiry", "status", "expires_at"),
+    # an order's holds are read by reference and status: with the reference alone indexed,
+    # SQLite (no statistics) took the status index and read every active hold
+    sa.Index("ix_inventory_reservations_reference_status", "reference", "status"),
 )
 
 transfers = sa.Table(

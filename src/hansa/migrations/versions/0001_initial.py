@@ -500,7 +500,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('inventory_reservations', schema=None) as batch_op:
         batch_op.create_index('ix_inventory_reservations_expiry', ['status', 'expires_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_inventory_reservations_reference'), ['reference'], unique=False)
+        batch_op.create_index('ix_inventory_reservations_reference_status', ['reference', 'status'], unique=False)
 
     op.create_table('inventory_transfers',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -1045,7 +1045,7 @@ def downgrade() -> None:
     op.drop_table('logistics_gap_stats')
     op.drop_table('inventory_transfers')
     with op.batch_alter_table('inventory_reservations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_inventory_reservations_reference'))
+        batch_op.drop_index('ix_inventory_reservations_reference_status')
         batch_op.drop_index('ix_inventory_reservations_expiry')
 
     op.drop_table('inventory_reservations')
