@@ -49,12 +49,12 @@ class Ingested:
                 "spikes_closed": self.closed}
 
 
-def _parse(raw: Any, now: datetime) -> Signal | WeatherAlert:
+def _parse(raw: Any, now: datetime, source: str) -> Signal | WeatherAlert:
     if not isinstance(raw, dict):
         raise InvalidData("a signal is an object", code="invalid_signal")
     if raw.get("kind") == SignalKind.WEATHER_ALERT.value or raw.get("type") == "Feature":
         return parse_alert(raw.get("alert", raw))
-    return parse_signal(raw, now)
+    return parse_signal(raw, now, source)
 
 
 def _alert_signal(alert: WeatherAlert, source: str) -> Signal:
@@ -72,7 +72,7 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
     alerts: list[WeatherAlert] = []
     for n, raw in enumerate(cmd.signals):
         try:
-            parsed = _parse(raw, now)
+            parsed = _parse(raw, now, cmd.source)
         except HansaError as exc:
             raise InvalidData(f"signals[{n}]: {exc}", code=exc.code or "invalid_signal",
                               index=n) from None
@@ -81,8 +81,7 @@ def ingest_signals(cmd: m.IngestSignals, uow: UnitOfWork, *, rule: SpikeRule,
             alerts.append(parsed)
             batch.append(_alert_signal(parsed, cmd.source))
         else:
-            batch.append(parsed if parsed.source or not cmd.source
-                         else dataclasses.replace(parsed, source=cmd.source))
+            batch.append(parsed)
     store.append_signals(uow.conn, batch, now)
     for alert in alerts:
         store.upsert_alert(uow.conn, alert.alert_id, {

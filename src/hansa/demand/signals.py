@@ -84,8 +84,8 @@ def place_of(raw: dict[str, Any]) -> tuple[str, str, str]:
                       code="invalid_signal")
 
 
-def parse_signal(raw: dict[str, Any], received_at: datetime) -> Signal:
-    """One raw signal (not a weather alert) as a `Signal`."""
+def parse_signal(raw: dict[str, Any], received_at: datetime, source: str = "") -> Signal:
+    """One raw signal (not a weather alert) as a `Signal`; `source` when it names none."""
     try:
         kind = SignalKind(str(raw.get("kind")))
     except ValueError:
@@ -104,7 +104,7 @@ def parse_signal(raw: dict[str, Any], received_at: datetime) -> Signal:
     except (TypeError, ValueError):
         raise InvalidData(f"value {value!r} is not a number", code="invalid_signal") from None
     return Signal(kind=kind, at=at, item=item, zone=zone, postal_code=postal, country=country,
-                  value=number, source=str(raw.get("source") or ""),
+                  value=number, source=str(raw.get("source") or source),
                   detail={k: v for k, v in raw.items() if k in ("indicator", "topic", "query")})
 
 
