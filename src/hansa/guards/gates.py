@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,17 +26,17 @@ def _statement(count: int) -> sa.CompoundSelect:
     if found is not None:
         return found
 
-    def none(type_: sa.types.TypeEngine[object]) -> sa.ColumnElement[object]:
+    def none(type_: Any) -> sa.ColumnElement[Any]:
         return sa.cast(sa.null(), type_)
 
-    switches = sa.select(
+    switches: sa.Select[Any] = sa.select(
         sa.literal_column("0").label("kind"), kill_switches.c.scope.label("name"),
         none(sa.String()).label("state"), kill_switches.c.reason, kill_switches.c.actor,
         kill_switches.c.changed_at, none(UtcDateTime()).label("opened_at"),
         none(sa.Integer()).label("cooldown_seconds"), none(sa.Integer()).label("trips"),
         none(sa.Boolean()).label("dry_run"),
     ).where(kill_switches.c.engaged.is_(True))
-    named = sa.select(
+    named: sa.Select[Any] = sa.select(
         sa.literal_column("1"), breakers.c.name, breakers.c.state, breakers.c.reason,
         none(sa.String()), none(UtcDateTime()), breakers.c.opened_at,
         breakers.c.cooldown_seconds, breakers.c.trips, breakers.c.dry_run,

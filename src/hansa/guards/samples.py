@@ -26,7 +26,7 @@ def cost_series(sku: str) -> str:
 
 def recent(conn: Connection, series: str, limit: int) -> list[float]:
     """The newest `limit` accepted values of a series, oldest first."""
-    values = conn.execute(_RECENT, {"series": series, "limit": limit}).scalars().all()
+    values = list(conn.execute(_RECENT, {"series": series, "limit": limit}).scalars())
     values.reverse()
     return values
 
