@@ -174,13 +174,17 @@ class NatsTransport:
         arrived.
         """
         js, subject = self._js, self._subject
-        acks = []
-        for row in rows:
-            envelope = row.envelope
-            acks.append(await js.publish_async(subject(envelope.type),
-                                               orjson.dumps(envelope.to_json_dict()),
-                                               headers={"Nats-Msg-Id": envelope.id}))
-        await asyncio.wait_for(asyncio.gather(*acks), self.publish_timeout)
+        acks: list[asyncio.Future[Any]] = []
+        try:
+            for row in rows:
+                envelope = row.envelope
+                acks.append(await js.publish_async(subject(envelope.type),
+                                                   orjson.dumps(envelope.to_json_dict()),
+                                                   headers={"Nats-Msg-Id": envelope.id}))
+            await asyncio.wait_for(asyncio.gather(*acks), self.publish_timeout)
+        finally:  # a failed send leaves the acks before it waiting: free their slots
+            for ack in acks:
+                ack.cancel()
 
     # consumer side -----------------------------------------------------------------------
     def consume_once(self, max_messages: int = 100) -> int:
