@@ -180,7 +180,7 @@ def raw_jetstream(n: int, size: int) -> dict[str, Any]:
             await js.publish(subject, body, headers={"Nats-Msg-Id": f"{stream}-s{i}"})
         sequential = time.perf_counter() - started
         started = time.perf_counter()
-        for start in range(0, n, 64):  # pipelined: 64 acks outstanding, as the relay does
+        for start in range(0, n, 64):  # pipelined: 64 acks outstanding (the relay used to)
             await asyncio.gather(*(js.publish(subject, body,
                                               headers={"Nats-Msg-Id": f"{stream}-p{i}"})
                                    for i in range(start, min(n, start + 64))))
