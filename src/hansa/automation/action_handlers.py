@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hansa.automation import actions as a
 from hansa.automation import flow_store as fs
@@ -47,20 +49,19 @@ def _tag_where(subject_type: str, subject_id: str, tag: str) -> Any:
             & (fs.tags.c.tag == tag))
 
 
-_TAGGED = sa.select(fs.tags.c.tag).where(fs.tags.c.subject_type == sa.bindparam("st"),
-                                         fs.tags.c.subject_id == sa.bindparam("sid"),
-                                         fs.tags.c.tag == sa.bindparam("tag_"))
-_ADD_TAG = fs.tags.insert()
+# One statement whichever way it goes: a row comes back only when the tag was new.
+_ADD_TAG = {
+    name: insert(fs.tags).on_conflict_do_nothing(
+        index_elements=["subject_type", "subject_id", "tag"]).returning(fs.tags.c.tag)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def tag(cmd: a.TagSubject, uow: UnitOfWork) -> bool:
     key = _key(cmd)
-    added = uow.conn.execute(_TAGGED, {"st": cmd.subject_type, "sid": cmd.subject_id,
-                                       "tag_": cmd.tag}).first() is None
-    if added:
-        uow.conn.execute(_ADD_TAG, {"subject_type": cmd.subject_type,
-                                    "subject_id": cmd.subject_id, "tag": cmd.tag,
-                                    "added_by": key, "created_at": uow.now()})
+    added = uow.conn.execute(_ADD_TAG[uow.conn.dialect.name], {
+        "subject_type": cmd.subject_type, "subject_id": cmd.subject_id, "tag": cmd.tag,
+        "added_by": key, "created_at": uow.now()}).first() is not None
     return bool(_done(uow, key, "tag", {"added": added, "subject_type": cmd.subject_type,
                                         "subject_id": cmd.subject_id, "tag": cmd.tag}, added))
 

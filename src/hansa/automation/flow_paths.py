@@ -58,6 +58,7 @@ class FlowPaths:
         self._compiled: dict[tuple[str, int], Flow] = {}
         self._shapes: dict[str, tuple[str, bool]] = {}  # registered here: (trigger, edge)
         self._lock = threading.Lock()
+        self._activations = threading.local()
 
     # compiled flows -----------------------------------------------------------------------
     def compiled(self, conn: Connection, name: str, version: int) -> Flow:
@@ -83,7 +84,14 @@ class FlowPaths:
         return self.compiled(conn, name, state.version)
 
     def _variables(self, event: Event) -> dict[str, Any]:
-        return activation(event.payload(), self.engine.bus.clock.now())
+        """The CEL activation of `event`, built once per event on this thread (the condition,
+        the edge key and the action parameters of one delivery all read the same one)."""
+        cached = getattr(self._activations, "last", None)
+        if cached is not None and cached[0] is event:
+            return cached[1]
+        variables = activation(event.payload(), self.engine.bus.clock.now())
+        self._activations.last = (event, variables)
+        return variables
 
     # paths --------------------------------------------------------------------------------
     def path_for(self, flow: Flow) -> Path:

@@ -41,7 +41,7 @@ from hansa.automation.model import (
 from hansa.automation.step_health import StepFailureThresholds
 from hansa.automation.steps import CommandRegistry, plain
 from hansa.bus.unit_of_work import UnitOfWork
-from hansa.guards import breakers, killswitch
+from hansa.guards import breakers, gates, killswitch
 from hansa.guards.messages import BreakerClosed, BreakerTripped
 from hansa.guards.model import BreakerState, Verdict, path_scope
 from hansa.kernel.errors import Conflict, NotFound
@@ -270,8 +270,9 @@ class StepRunner:
         when the step may run; blocking verdicts are written to the guards' verdict log) and
         the half-open breakers this step is the probe of.
         """
-        verdicts = [killswitch.check(uow.conn, [path_scope(run.path)])]
-        loaded = [(name, breakers.load(uow.conn, name)) for name in run.guards]
+        switch, found = gates.switch_and_breakers(uow.conn, [path_scope(run.path)], run.guards)
+        verdicts = [killswitch.verdict_of(switch)]
+        loaded = [(name, found.get(name)) for name in run.guards]
         verdicts += [Verdict(guard=name, allowed=True) if b is None else breakers.gate_of(b, now)
                      for name, b in loaded]
         key = idempotency_key(run.id, index)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hansa.bus.messagebus import Consumer, MessageBus
 from hansa.bus.store import dead_letters, inbox
@@ -21,13 +22,14 @@ from hansa.kernel.messages import Envelope
 
 log = logging.getLogger(__name__)
 
-_MARK_SEEN = inbox.insert().values(consumer=sa.bindparam("consumer"),
-                                   event_id=sa.bindparam("event_id"),
-                                   handled_at=sa.bindparam("handled_at"))
-
-
-class _Duplicate(Exception):
-    """Raised inside the savepoint when the consumer has the event in its inbox already."""
+# The inbox rows of a whole batch in one statement; the rows that come back are the new ones.
+_MARK_SEEN = {
+    name: insert(inbox).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    .returning(inbox.c.consumer, inbox.c.event_id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_FORGET = inbox.delete().where(inbox.c.consumer == sa.bindparam("consumer"),
+                               inbox.c.event_id == sa.bindparam("event_id"))
 
 
 class Outcome(enum.Enum):
@@ -79,40 +81,51 @@ class Dispatcher:
                    batch: Sequence[tuple[Consumer, Envelope, int]]) -> list[Attempt]:
         """Try each delivery of `batch` once inside `uow`, each in a savepoint of its own.
 
-        A failing handler's writes and events are undone without touching the others; its
-        retry or dead letter is decided here (a dead letter is written in `uow`). The caller
-        commits: one transaction for a whole batch is what makes the embedded bus fast.
+        The batch's inbox rows go first, in one statement: a delivery whose row was there
+        already (handled before, or by another worker right now: its uncommitted row makes this
+        insert wait for its commit), or that repeats an earlier one of the batch, is a duplicate
+        and its handler never runs. A failing handler's writes and events are undone without
+        touching the others, and its inbox row is taken back so that the retry runs; its retry
+        or dead letter is decided here (a dead letter is written in `uow`). The caller commits:
+        one transaction for a whole batch is what makes the embedded bus fast.
         """
+        fresh = self._mark_seen(uow, batch)
         results: list[Attempt] = []
-        for consumer, envelope, attempt_no in batch:
+        for (consumer, envelope, attempt_no), new in zip(batch, fresh, strict=True):
+            if not new:
+                results.append(Attempt(Outcome.DUPLICATE))
+                continue
             try:
-                results.append(self._handle(uow, consumer, envelope))
+                with uow.savepoint():
+                    uow.delivering = envelope
+                    consumer.handler(envelope.event(), uow)
+                results.append(Attempt(Outcome.HANDLED))
             except Exception as exc:  # a consumer's failure must never kill the relay
+                uow.delivering = None
+                uow.conn.execute(_FORGET, {"consumer": consumer.name, "event_id": envelope.id})
                 results.append(self._failed(uow, consumer, envelope, attempt_no, exc))
             finally:
                 uow.delivering = None
         return results
 
     @staticmethod
-    def _handle(uow: UnitOfWork, consumer: Consumer, envelope: Envelope) -> Attempt:
-        """The inbox row first, then the handler, in one savepoint.
-
-        A duplicate (handled before, or by another worker right now: its uncommitted inbox row
-        makes this insert wait for its commit) fails the insert before the handler runs.
-        """
-        try:
-            with uow.savepoint():
-                try:
-                    uow.conn.execute(_MARK_SEEN, {"consumer": consumer.name,
-                                                  "event_id": envelope.id,
-                                                  "handled_at": uow.now()})
-                except IntegrityError:
-                    raise _Duplicate from None
-                uow.delivering = envelope
-                consumer.handler(envelope.event(), uow)
-        except _Duplicate:
-            return Attempt(Outcome.DUPLICATE)
-        return Attempt(Outcome.HANDLED)
+    def _mark_seen(uow: UnitOfWork,
+                   batch: Sequence[tuple[Consumer, Envelope, int]]) -> list[bool]:
+        """Write the batch's inbox rows; for each delivery, whether it is the first of its kind
+        (not in the inbox before, not repeated earlier in the batch)."""
+        keys = [(consumer.name, envelope.id) for consumer, envelope, _ in batch]
+        if not keys:  # an empty parameter list would run the insert once, without values
+            return []
+        unique = list(dict.fromkeys(keys))
+        now = uow.now()
+        written = {tuple(row) for row in uow.conn.execute(
+            _MARK_SEEN[uow.conn.dialect.name],
+            [{"consumer": c, "event_id": e, "handled_at": now} for c, e in unique])}
+        fresh: list[bool] = []
+        for key in keys:
+            fresh.append(key in written)
+            written.discard(key)  # a second copy in the same batch is a duplicate
+        return fresh
 
     def _failed(self, uow: UnitOfWork, consumer: Consumer, envelope: Envelope, attempt_no: int,
                 exc: Exception) -> Attempt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -45,27 +46,69 @@ def append(
     return envelopes
 
 
-def due(conn: Connection, now: datetime, limit: int, *, skip_locked: bool) -> list[OutboxRow]:
-    """Unrelayed rows whose time has come, oldest first."""
+def _pending(limit: int, *, skip_locked: bool) -> sa.Select[tuple[int]]:
     # Ordered by (deliver_at, position) so that the partial index on unrelayed rows serves
     # the query; ordering by position alone makes SQLite scan the whole table.
     query = (
-        sa.select(outbox_table)
-        .where(outbox_table.c.relayed_at.is_(None), outbox_table.c.deliver_at <= now)
+        sa.select(outbox_table.c.position)
+        .where(outbox_table.c.relayed_at.is_(None),
+               outbox_table.c.deliver_at <= sa.bindparam("now"))
         .order_by(outbox_table.c.deliver_at, outbox_table.c.position)
         .limit(limit)
     )
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
+    return query.with_for_update(skip_locked=True) if skip_locked else query
+
+
+_DUE: dict[tuple[int, bool], sa.Select[Any]] = {}
+
+
+def due(conn: Connection, now: datetime, limit: int, *, skip_locked: bool) -> list[OutboxRow]:
+    """Unrelayed rows whose time has come, oldest first (locked, skipping locked ones, on
+    PostgreSQL, so that two relays take disjoint rows)."""
+    key = (limit, skip_locked)
+    query = _DUE.get(key)
+    if query is None:
+        ids = _pending(limit, skip_locked=skip_locked)
+        query = _DUE[key] = ids.with_only_columns(
+            outbox_table.c.position, outbox_table.c.event_id, outbox_table.c.type,
+            outbox_table.c.subject, outbox_table.c.time, outbox_table.c.data,
+            outbox_table.c.deliver_at)
     return [
-        OutboxRow(
-            position=row.position,
-            deliver_at=row.deliver_at,
-            envelope=Envelope(
-                id=row.event_id, type=row.type, subject=row.subject, time=row.time, data=row.data
-            ),
+        OutboxRow(position=position, deliver_at=deliver_at,
+                  envelope=Envelope(id=event_id, type=type_, subject=subject, time=time, data=data))
+        for position, event_id, type_, subject, time, data, deliver_at
+        in conn.execute(query, {"now": now})
+    ]
+
+
+_CLAIMS: dict[tuple[int, bool], sa.Update] = {}
+
+
+def claim_due(conn: Connection, now: datetime, limit: int, *, skip_locked: bool
+              ) -> list[OutboxRow]:
+    """Mark up to `limit` due, unrelayed rows relayed and return them, oldest first.
+
+    One statement (UPDATE .. WHERE position IN (the due ones) RETURNING ..) on the caller's
+    transaction: the caller hands the rows over before it commits, and a failed hand-over
+    rolls the mark back with it. With `skip_locked` (PostgreSQL) two relays claim disjoint rows.
+    """
+    key = (limit, skip_locked)
+    statement = _CLAIMS.get(key)
+    if statement is None:
+        statement = _CLAIMS[key] = (
+            outbox_table.update()
+            .where(outbox_table.c.position.in_(_pending(limit, skip_locked=skip_locked)
+                                               .scalar_subquery()))
+            .values(relayed_at=sa.bindparam("now"))
+            .returning(outbox_table.c.position, outbox_table.c.event_id, outbox_table.c.type,
+                       outbox_table.c.subject, outbox_table.c.time, outbox_table.c.data,
+                       outbox_table.c.deliver_at)
         )
-        for row in conn.execute(query)
+    rows = sorted(conn.execute(statement, {"now": now}), key=lambda r: (r[6], r[0]))
+    return [
+        OutboxRow(position=position, deliver_at=deliver_at,
+                  envelope=Envelope(id=event_id, type=type_, subject=subject, time=time, data=data))
+        for position, event_id, type_, subject, time, data, deliver_at in rows
     ]
 
 
@@ -76,14 +119,6 @@ _ANY_DUE = sa.select(outbox_table.c.position).where(
 
 def any_due(conn: Connection, now: datetime) -> bool:
     return conn.execute(_ANY_DUE, {"now": now}).first() is not None
-
-
-def mark_relayed(conn: Connection, positions: Sequence[int], now: datetime) -> None:
-    conn.execute(
-        outbox_table.update()
-        .where(outbox_table.c.position.in_(list(positions)))
-        .values(relayed_at=now)
-    )
 
 
 def next_due_at(conn: Connection) -> datetime | None:

@@ -21,10 +21,13 @@ class Relay:
             if not outbox.any_due(conn, now):
                 return 0
         with self.bus.db.write() as conn:
-            rows = outbox.due(conn, now, self.batch, skip_locked=not self.bus.db.is_sqlite)
+            # Marked relayed as they are read, in the same transaction: if the hand-over fails,
+            # the rollback leaves them unrelayed.
+            rows = outbox.claim_due(conn, now, self.batch, skip_locked=not self.bus.db.is_sqlite)
             if not rows:
                 return 0
-            self.transport.handoff(conn, rows)
-            outbox.mark_relayed(conn, [row.position for row in rows], now)
+            waiting = self.transport.handoff(conn, rows)
+            if waiting is not None:
+                waiting()
             conn.commit()
         return len(rows)

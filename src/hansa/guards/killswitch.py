@@ -40,7 +40,11 @@ def engaged_switch(conn: Connection, scopes: Iterable[str]) -> KillSwitch | None
 
 def check(conn: Connection, scopes: Iterable[str]) -> Verdict:
     """A verdict for the guard log: blocked when a covering kill switch is engaged."""
-    switch = engaged_switch(conn, scopes)
+    return verdict_of(engaged_switch(conn, scopes))
+
+
+def verdict_of(switch: KillSwitch | None) -> Verdict:
+    """`check`'s verdict for a switch already read (None: none engaged covers the scope)."""
     if switch is None:
         return Verdict(guard="kill-switch", allowed=True)
     return Verdict(guard=f"kill-switch:{switch.scope}", allowed=False, detector="kill_switch",

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from hansa.guards.store import samples
 
-_RECENT = (sa.select(samples.c.id, samples.c.value)
+_RECENT = (sa.select(samples.c.value)
            .where(samples.c.series == sa.bindparam("series"))
            .order_by(samples.c.id.desc()).limit(sa.bindparam("limit")))
 _NEWEST_ID = sa.select(sa.func.max(samples.c.id)).where(samples.c.series == sa.bindparam("series"))
@@ -26,8 +26,9 @@ def cost_series(sku: str) -> str:
 
 def recent(conn: Connection, series: str, limit: int) -> list[float]:
     """The newest `limit` accepted values of a series, oldest first."""
-    rows = conn.execute(_RECENT, {"series": series, "limit": limit}).all()
-    return [row.value for row in reversed(rows)]
+    values = list(conn.execute(_RECENT, {"series": series, "limit": limit}).scalars())
+    values.reverse()
+    return values
 
 
 def newest_id(conn: Connection, series: str) -> int:

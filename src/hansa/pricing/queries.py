@@ -29,8 +29,8 @@ def price_lists(conn: Connection) -> list[PriceList]:
 
 
 def _tiers_of(conn: Connection, prices: PriceList, sku: str) -> tuple[PriceTier, ...]:
-    found = store.load_tiers(conn, prices.id, [sku]).get(sku)
-    if found is None:
+    found = store.load_sku_tiers(conn, prices.id, sku)
+    if not found:
         raise NotFound(f"{sku} has no price on {prices.name}", code="price_not_found", sku=sku)
     return found
 

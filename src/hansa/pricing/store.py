@@ -77,6 +77,15 @@ _TIERS = (
     .order_by(prices.c.sku, prices.c.min_quantity)
 )
 _BASE_TIERS = _TIERS.where(prices.c.min_quantity == 1)
+# One SKU's tiers (a quote, a feed row): no expanding IN list to render on every call.
+_SKU_TIERS = (
+    sa.select(prices.c.min_quantity, prices.c.amount)
+    .where(prices.c.price_list_id == sa.bindparam("price_list_id"),
+           prices.c.sku == sa.bindparam("sku"))
+    .order_by(prices.c.min_quantity)
+)
+_DELETE_TIERS = prices.delete().where(prices.c.price_list_id == sa.bindparam("price_list_id"),
+                                      prices.c.sku == sa.bindparam("sku"))
 
 
 def load_price_list(conn: Connection, price_list_id: str, *,
@@ -120,6 +129,12 @@ def load_tiers(conn: Connection, price_list_id: str, skus: Iterable[str], *,
     return {sku: tuple(tiers) for sku, tiers in found.items()}
 
 
+def load_sku_tiers(conn: Connection, price_list_id: str, sku: str) -> tuple[PriceTier, ...]:
+    """One SKU's tiers in min_quantity order; empty when it has no price on the list."""
+    return tuple(PriceTier(q, amount) for q, amount in
+                 conn.execute(_SKU_TIERS, {"price_list_id": price_list_id, "sku": sku}))
+
+
 def replace_tiers(conn: Connection, price_list_id: str, sku: str,
                   tiers: Iterable[PriceTier], at: datetime) -> None:
     delete_tiers(conn, price_list_id, sku)
@@ -132,9 +147,7 @@ def replace_tiers(conn: Connection, price_list_id: str, sku: str,
 
 def delete_tiers(conn: Connection, price_list_id: str, sku: str) -> int:
     """Remove every tier of a SKU from a price list; how many rows went."""
-    result = conn.execute(prices.delete().where(
-        prices.c.price_list_id == price_list_id, prices.c.sku == sku))
-    return result.rowcount
+    return conn.execute(_DELETE_TIERS, {"price_list_id": price_list_id, "sku": sku}).rowcount
 
 
 _COSTS_OF = sa.select(costs).where(costs.c.sku.in_(sa.bindparam("skus", expanding=True)))

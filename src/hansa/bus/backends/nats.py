@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -24,7 +24,6 @@ from hansa.kernel.errors import UnexpectedState
 from hansa.kernel.messages import Envelope
 
 T = TypeVar("T")
-PUBLISH_WINDOW = 64  # acks a relay hand-off keeps outstanding
 
 
 class _LoopThread:
@@ -74,6 +73,7 @@ class NatsTransport:
         subject_prefix: str = "hansa",
         fetch_timeout: float = 0.05,
         ack_wait_seconds: float = 60,
+        publish_timeout: float = 10,
     ) -> None:
         self.bus = bus
         self.dispatcher = dispatcher
@@ -82,6 +82,7 @@ class NatsTransport:
         self.prefix = subject_prefix
         self.fetch_timeout = fetch_timeout
         self.ack_wait_seconds = ack_wait_seconds  # a dead worker's messages come back after it
+        self.publish_timeout = publish_timeout  # for a relay batch's acks
         self._loop: _LoopThread | None = None
         self._nc: Any = None
         self._js: Any = None
@@ -153,22 +154,37 @@ class NatsTransport:
         return self._loop
 
     # relay side --------------------------------------------------------------------------
-    def handoff(self, conn: Connection, rows: Sequence[OutboxRow]) -> None:
-        self._require().run(self._publish(rows))
+    def handoff(self, conn: Connection, rows: Sequence[OutboxRow]) -> Callable[[], None]:
+        """Start publishing on the client's loop; the relay marks the rows meanwhile and calls
+        the returned waiter, which raises if any ack failed or none came in time, before it
+        commits."""
+        future = asyncio.run_coroutine_threadsafe(self._publish(rows), self._require().loop)
+
+        def wait() -> None:
+            future.result(self.publish_timeout + 5)
+
+        return wait
 
     async def _publish(self, rows: Sequence[OutboxRow]) -> None:
-        """Publish in outbox order, up to `PUBLISH_WINDOW` acks outstanding at a time.
+        """Publish in outbox order, every ack of the batch outstanding at once.
 
-        The sends leave in order (each task writes before its first await); a failed ack raises
-        and the relay's transaction rolls back, so the batch is handed over again and JetStream's
-        message-id dedupe drops what had arrived.
+        `publish_async` writes each message before it returns its ack's future, so the sends
+        leave in order; a failed or missing ack raises and the relay's transaction rolls back,
+        so the batch is handed over again and JetStream's message-id dedupe drops what had
+        arrived.
         """
-        for start in range(0, len(rows), PUBLISH_WINDOW):
-            await asyncio.gather(*(
-                self._js.publish(self._subject(row.envelope.type),
-                                 orjson.dumps(row.envelope.to_json_dict()),
-                                 headers={"Nats-Msg-Id": row.envelope.id})
-                for row in rows[start:start + PUBLISH_WINDOW]))
+        js, subject = self._js, self._subject
+        acks: list[asyncio.Future[Any]] = []
+        try:
+            for row in rows:
+                envelope = row.envelope
+                acks.append(await js.publish_async(subject(envelope.type),
+                                                   orjson.dumps(envelope.to_json_dict()),
+                                                   headers={"Nats-Msg-Id": envelope.id}))
+            await asyncio.wait_for(asyncio.gather(*acks), self.publish_timeout)
+        finally:  # a failed send leaves the acks before it waiting: free their slots
+            for ack in acks:
+                ack.cancel()
 
     # consumer side -----------------------------------------------------------------------
     def consume_once(self, max_messages: int = 100) -> int:
