@@ -4,6 +4,7 @@ transit times, weather and outage delays, missed scans: the world's truth, never
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 from dataclasses import dataclass
@@ -37,20 +38,25 @@ def nominal_days(carrier: CarrierSpec, distance_km: float) -> float:
 
 
 def published_days(carrier: CarrierSpec, distance_km: float) -> int:
-    """The carrier's published transit standard: nominal days rounded up, plus one day."""
-    return math.ceil(nominal_days(carrier, distance_km)) + 1
+    """The carrier's published transit standard: nominal days rounded up, plus one day, read
+    from the same table the merchant's system is given (`published_bands`)."""
+    for edge, days in published_bands(carrier, WORLD_REACH_KM):
+        if distance_km <= edge:
+            return int(days)
+    raise ValueError(f"{distance_km} km is beyond any destination on earth")
 
 
-def published_bands(carrier: CarrierSpec, reach_km: float) -> list[list[float]]:
-    """`published_days` as distance bands ([max km, days], ascending) up to `reach_km`: the
-    transit table the carrier hands a merchant."""
-    bands: list[list[float]] = []
+@functools.lru_cache(maxsize=16)
+def published_bands(carrier: CarrierSpec, reach_km: float) -> tuple[tuple[float, int], ...]:
+    """The transit table a carrier hands a merchant, up to `reach_km`: (max km, days),
+    ascending; days are the nominal transit at the band's far edge rounded up, plus one."""
+    bands: list[tuple[float, int]] = []
     whole = math.ceil(carrier.base_days)
     while True:
         edge = (whole - carrier.base_days) * carrier.km_per_day
-        bands.append([min(edge, reach_km), whole + 1])
+        bands.append((min(edge, reach_km), whole + 1))
         if edge >= reach_km:
-            return bands
+            return tuple(bands)
         whole += 1
 
 

@@ -29,7 +29,8 @@ def carrier_code(carrier: CarrierSpec) -> str:
 
 def _service(code: str, carrier: CarrierSpec, reach_km: float, **extra: Any) -> dict[str, Any]:
     return {"code": code, "level": "ground", "fee": carrier.cost_base,
-            "per_kg": carrier.cost_per_kg, "bands": published_bands(carrier, reach_km),
+            "per_kg": carrier.cost_per_kg,
+            "bands": [list(band) for band in published_bands(carrier, reach_km)],
             "max_item_kg": NO_WEIGHT_LIMIT_KG, **extra}
 
 
