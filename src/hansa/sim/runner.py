@@ -247,9 +247,11 @@ class Simulation:
         promised = max((carriers.promise_day(self.world, day, hour, self.positions[loc],
                                              place.position, place.country)
                         for loc, _, _ in allocations), default=day + 1)
+        t.promised_days += promised - day
         if sourced is not None:
             t.sourced_orders += 1
             t.promise_differs += day + sourced != promised
+            t.promise_earlier += day + sourced < promised
         if place.state in self.scenario.focus_states:
             zone_promises.append(promised - day)
         key = f"{day}:{hour}:{intent.customer.index}:{intent.minute}"
