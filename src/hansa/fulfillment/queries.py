@@ -90,15 +90,10 @@ def lines_for(conn: Connection, wanted: list[tuple[str, int]],
     skus = [sku for sku, _ in wanted]
     if facts is None:
         facts = catalog.sale_facts(conn, skus)
-    owners = catalog.product_of_skus(conn, skus)
-    products = {p.id: p for p in catalog.products(conn, set(owners.values()))}
+    shipping = catalog.shipping_facts(conn, skus)
     out = []
     for sku, quantity in wanted:
-        product = products.get(owners.get(sku, ""))
-        weight = next((v.weight_grams for v in product.variants if v.sku == sku), 0) \
-            if product is not None else 0
-        bulky = product is not None and product.attributes.get("bulky", "").lower() in (
-            "true", "yes", "1")
+        weight, bulky = shipping.get(sku, (0, False))
         fact = facts.get(sku)
         components = tuple((c.sku, c.quantity) for c in fact.components) if fact else ()
         out.append(Line(sku, quantity, Item(sku, weight or 1000, bulky), components))
