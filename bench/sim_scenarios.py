@@ -23,7 +23,8 @@ from hansa.sim.scenario import SIZES, load_scenario, scenario_names
 
 RESULTS = Path(__file__).parent / "results"
 EXTRA = ("orders", "missed_scans", "quarantined_rows", "purchase_orders", "demand_spikes",
-         "path_purchase_orders", "path_transfers", "units_transferred")
+         "path_purchase_orders", "path_transfers", "units_transferred", "sourced_by_hansa",
+         "hansa_promise_differs", "hansa_promise_earlier", "promised_days_mean")
 
 
 def _cell(value: object) -> str:

@@ -302,7 +302,8 @@ def register_order_to_cash(bus: MessageBus, engine: Engine, settings: Settings,
     bus.register(fulfillment_msg.SettleShipments, fulfillment.settle_shipments)
     bus.register(fulfillment_msg.NotifyShipments, partial(
         fulfillment.notify_shipments, notifier=notifier, tracking_url=settings.tracking_url))
-    engine.register(order_to_cash_path())
+    if settings.order_to_cash_path:  # off: sourcing only, another system ships (ADR 24)
+        engine.register(order_to_cash_path())
 
 
 def register_demand(bus: MessageBus, engine: Engine, settings: Settings) -> None:

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     # order-to-cash: post-purchase email and tracking links
     mail_from: str = "orders@hansa.local"
     tracking_url: str = "https://track.hansa.local/{carrier}/{tracking_code}"
+    order_to_cash_path: bool = Field(
+        default=True,
+        description="run the order-to-cash path on every placed order once a node exists; "
+                    "off: Hansa only sources (AllocateOrder), another system ships, labels "
+                    "and captures")
     split_max_extra_cost: int | None = Field(
         default=0, description="a split may cost this much more than one shipment (None: any)"
     )

@@ -38,6 +38,10 @@ def test_same_seed_gives_the_same_kpis_twice(tmp_path: Path) -> None:
     assert runs[0] == runs[1]
     assert runs[0]["policies"]["automation"]["orders"] > 0
     assert runs[0]["policies"]["automation"]["breaker_trips"] == 1
+    # Hansa's optimiser sourced every automation order (ADR 24); the baseline none
+    automation = runs[0]["policies"]["automation"]
+    assert automation["sourced_by_hansa"] == automation["orders"]
+    assert runs[0]["policies"]["baseline"]["sourced_by_hansa"] == 0
 
 
 def test_another_seed_gives_another_world(tmp_path: Path) -> None:

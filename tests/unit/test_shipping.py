@@ -77,6 +77,24 @@ def test_a_carrier_document_round_trips_and_bad_ones_are_refused() -> None:
     assert missing.value.code == "invalid_carrier"
 
 
+def test_a_long_haul_service_serves_only_beyond_its_distance() -> None:
+    doc = {"code": "LH", "currency": "USD", "services": [
+        {"code": "air", "level": "two_day", "fee": 900, "per_kg": 100,
+         "bands": [[3000, 2], [6000, 3]], "beyond_km": 1500}]}
+    carrier = carrier_from_doc(doc)
+    air = carrier.service("air")
+
+    assert [transit_days(air, km) for km in (0, 1500, 1501, 3000, 6000, 6001)] == [
+        None, None, 2, 2, 3, None]
+    assert carrier_from_doc(carrier_to_doc(carrier)) == carrier
+    assert lanes([carrier], origin=NEWARK, origin_country="US", destination=NYC,
+                 destination_country="US", now=NOW, cutoff_minute=16 * 60,
+                 handling_days=0) == []
+    with pytest.raises(InvalidData) as negative:
+        carrier_from_doc({**doc, "services": [{**doc["services"][0], "beyond_km": -1}]})
+    assert negative.value.code == "invalid_transit"
+
+
 def test_a_rule_with_a_syntax_error_or_an_incomplete_option_is_refused() -> None:
     option = {"code": "t", "label": "T", "carrier": "C", "service": "S", "price": 100,
               "currency": "USD"}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from hansa.kernel.errors import InvalidData, NotFound
@@ -102,3 +103,12 @@ def test_the_promise_is_the_pickup_day_plus_nominal_transit_and_a_day() -> None:
     assert carriers.ship_day(world, 0, 15) == 1
     assert carriers.ship_day(world, 5, 15) == 7  # Saturday after cut-off: Monday
     assert carriers.promise_day(world, 0, 9, site, site, "US") == 0 + 1 + 1
+
+
+@given(st.floats(min_value=0, max_value=carriers.WORLD_REACH_KM))
+def test_the_published_transit_table_is_the_nominal_transit_rounded_up_plus_a_day(
+        km: float) -> None:
+    for carrier in World(load_scenario("storm"), SIZES["tiny"], 1).carriers:
+        nominal = carriers.nominal_days(carrier, km)
+        assume(abs(nominal - round(nominal)) > 1e-9)  # a band's edge, up to float rounding
+        assert carriers.published_days(carrier, km) == math.ceil(nominal) + 1

@@ -94,6 +94,21 @@ def sale_facts(conn: Connection, skus: Iterable[str]) -> dict[str, SaleFacts]:
     }
 
 
+_SHIPPING_FACTS = (
+    sa.select(store.variants.c.sku, store.variants.c.weight_grams, store.products.c.attributes)
+    .join(store.products, store.products.c.id == store.variants.c.product_id)
+    .where(store.variants.c.sku.in_(sa.bindparam("skus", expanding=True)))
+)
+
+
+def shipping_facts(conn: Connection, skus: Iterable[str]) -> dict[str, tuple[int, bool]]:
+    """SKU -> (variant weight in grams, 0 when unknown; whether its product's `bulky`
+    attribute says so), for the SKUs that exist: what a rate card needs, in one query."""
+    return {r.sku: (int(r.weight_grams or 0),
+                    str(r.attributes.get("bulky", "")).lower() in ("true", "yes", "1"))
+            for r in conn.execute(_SHIPPING_FACTS, {"skus": list(skus)})}
+
+
 def skus_in_category(conn: Connection, category: str, *, active_only: bool = True
                      ) -> list[str]:
     """The SKUs of the products in `category` (case-insensitive), in SKU order."""

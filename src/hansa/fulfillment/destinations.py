@@ -11,7 +11,7 @@ COUNTRY_CENTROIDS = {
     "BE": Position(50.8, 4.5), "AT": Position(47.6, 14.1), "ES": Position(40.3, -3.7),
     "IT": Position(42.8, 12.5), "PL": Position(52.0, 19.4), "GB": Position(52.6, -1.5),
     "DK": Position(55.9, 10.0), "SE": Position(59.3, 16.5), "CH": Position(46.9, 8.2),
-    "CA": Position(45.5, -75.0), "SG": Position(1.35, 103.8),
+    "CA": Position(45.5, -75.0), "MX": Position(21.0, -100.0), "SG": Position(1.35, 103.8),
 }
 
 

@@ -4,6 +4,7 @@ undone has its undo (the order-to-cash path's compensations)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,13 +82,14 @@ def allocate_order(cmd: m.AllocateOrder, uow: UnitOfWork, *,
               if facts[ln["sku"]].inventory_model is not InventoryModel.MTO]
     if not wanted:
         raise InvalidData("nothing in the order ships from stock", code="nothing_to_ship")
-    lines = queries.lines_for(uow.conn, wanted)
+    lines = queries.lines_for(uow.conn, wanted, facts)
     address = order["shipping_address"]
     carriers = shipping.carriers(uow.conn)
     nodes = queries.open_nodes(uow.conn, queries.nodes(uow.conn), [c.code for c in carriers],
                                address["country"], address["postal_code"], uow.now())
     skus = sorted({ln.sku for ln in lines} | {c for ln in lines for c, _ in ln.components})
-    atp = queries.atp(uow.conn, skus, {n.id for n in nodes}, own_reference=cmd.order_id)
+    held = inventory.reservations_for(uow.conn, cmd.order_id)
+    atp = queries.atp(uow.conn, skus, {n.id for n in nodes}, own=held)
     request = Request(cmd.order_id, tuple(lines),
                       destination(address["postal_code"], address["country"]),
                       address["country"].upper(), uow.now())
@@ -96,13 +98,15 @@ def allocate_order(cmd: m.AllocateOrder, uow: UnitOfWork, *,
     expanded = [(c, s.node_id, q * per) if by_sku[sku].components else (sku, s.node_id, q)
                 for s in plan.shipments for sku, q in s.lines
                 for c, per in (by_sku[sku].components or ((sku, 1),))]
-    held = inventory.reservations_for(uow.conn, cmd.order_id)
-    expires = min((r["expires_at"] for r in held if r["status"] == "active"
-                   and isinstance(r["expires_at"], datetime)), default=None)
-    uow.execute(ReleaseReservation(reference=cmd.order_id,
-                                   reason="moved to the sourcing optimiser's plan"))
-    uow.execute(ReserveAt(reference=cmd.order_id, allocations=expanded,
-                          expires_at=expires))
+    if _merged((str(r["sku"]), str(r["location_id"]), int(str(r["quantity"])))
+               for r in held if r["status"] == "active") != _merged(expanded):
+        expires = min((r["expires_at"] for r in held if r["status"] == "active"
+                       and isinstance(r["expires_at"], datetime)), default=None)
+        uow.execute(ReleaseReservation(reference=cmd.order_id,
+                                       reason="moved to the sourcing optimiser's plan"))
+        uow.execute(ReserveAt(reference=cmd.order_id, allocations=expanded,
+                              expires_at=expires))
+    # else the checkout already holds exactly the plan's units: the hold stays as it is
     currency = carriers[0].currency if carriers else order["currency"]
     doc = plan_to_doc(plan, expanded, currency)
     promised = (order["placed_at"].date() + timedelta(days=plan.day)).isoformat()
@@ -119,6 +123,14 @@ def allocate_order(cmd: m.AllocateOrder, uow: UnitOfWork, *,
                                 currency=currency, solver=plan.solver,
                                 reasons=list(plan.reasons)))
     return doc
+
+
+def _merged(allocations: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], int]:
+    """(sku, location) -> units, for comparing a hold with a plan."""
+    out: dict[tuple[str, str], int] = {}
+    for sku, location_id, quantity in allocations:
+        out[sku, location_id] = out.get((sku, location_id), 0) + quantity
+    return out
 
 
 def release_allocation(cmd: m.ReleaseAllocation, uow: UnitOfWork) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -66,34 +67,33 @@ def open_nodes(conn: Connection, nodes: list[Node], carrier_codes: list[str], co
 
 
 def atp(conn: Connection, skus: list[str], node_ids: set[str],
-        own_reference: str | None = None) -> dict[str, dict[str, int]]:
-    """node id -> SKU -> ATP; units `own_reference` holds count as its own (re-check)."""
+        own: Sequence[Mapping[str, Any]] = ()) -> dict[str, dict[str, int]]:
+    """node id -> SKU -> ATP; units held by `own` (an order's reservation rows, from
+    `inventory.queries.reservations_for`) count as its own (the re-check)."""
     out: dict[str, dict[str, int]] = {}
     for level in inventory.levels(conn, skus):
         if level.location_id in node_ids:
             out.setdefault(level.location_id, {})[level.sku] = level.available
-    if own_reference is not None:
-        for row in inventory.reservations_for(conn, own_reference):
+    if own:
+        for row in own:
             if row["status"] == "active" and row["location_id"] in node_ids:
                 per = out.setdefault(str(row["location_id"]), {})
                 sku = str(row["sku"])
-                per[sku] = per.get(sku, 0) + int(row["quantity"])  # type: ignore[call-overload]
+                per[sku] = per.get(sku, 0) + int(row["quantity"])
     return out
 
 
-def lines_for(conn: Connection, wanted: list[tuple[str, int]]) -> list[Line]:
-    """Order lines with what sourcing needs: weight, bulky flag, CTO components."""
+def lines_for(conn: Connection, wanted: list[tuple[str, int]],
+              facts: Mapping[str, catalog.SaleFacts] | None = None) -> list[Line]:
+    """Order lines with what sourcing needs: weight, bulky flag, CTO components (`facts`:
+    the SKUs' sale facts when the caller has read them already)."""
     skus = [sku for sku, _ in wanted]
-    facts = catalog.sale_facts(conn, skus)
-    owners = catalog.product_of_skus(conn, skus)
-    products = {p.id: p for p in catalog.products(conn, set(owners.values()))}
+    if facts is None:
+        facts = catalog.sale_facts(conn, skus)
+    shipping = catalog.shipping_facts(conn, skus)
     out = []
     for sku, quantity in wanted:
-        product = products.get(owners.get(sku, ""))
-        weight = next((v.weight_grams for v in product.variants if v.sku == sku), 0) \
-            if product is not None else 0
-        bulky = product is not None and product.attributes.get("bulky", "").lower() in (
-            "true", "yes", "1")
+        weight, bulky = shipping.get(sku, (0, False))
         fact = facts.get(sku)
         components = tuple((c.sku, c.quantity) for c in fact.components) if fact else ()
         out.append(Line(sku, quantity, Item(sku, weight or 1000, bulky), components))

@@ -74,9 +74,11 @@ def node_docs(conn: Connection, active_only: bool = True) -> list[dict[str, Any]
     return [dict(r.doc) for r in conn.execute(query)]
 
 
+_ALLOCATION = sa.select(allocations).where(allocations.c.order_id == sa.bindparam("order_id"))
+
+
 def allocation(conn: Connection, order_id: str) -> sa.Row | None:
-    return conn.execute(sa.select(allocations)
-                        .where(allocations.c.order_id == order_id)).first()
+    return conn.execute(_ALLOCATION, {"order_id": order_id}).first()
 
 
 def shipments_of(conn: Connection, order_id: str, status: str | None = None) -> list[sa.Row]:

@@ -62,11 +62,14 @@ def atp_totals(conn: Connection, skus: Iterable[str]) -> dict[str, int]:
     return totals
 
 
+_RESERVATIONS_FOR = (sa.select(store.reservations)
+                     .where(store.reservations.c.reference == sa.bindparam("reference"))
+                     .order_by(store.reservations.c.sku, store.reservations.c.location_id,
+                               store.reservations.c.created_at))
+
+
 def reservations_for(conn: Connection, reference: str) -> list[dict[str, object]]:
-    rows = conn.execute(sa.select(store.reservations)
-                        .where(store.reservations.c.reference == reference)
-                        .order_by(store.reservations.c.sku, store.reservations.c.location_id,
-                                  store.reservations.c.created_at))
+    rows = conn.execute(_RESERVATIONS_FOR, {"reference": reference})
     return [
         {"sku": r.sku, "location_id": r.location_id, "quantity": r.quantity, "status": r.status,
          "expires_at": r.expires_at}

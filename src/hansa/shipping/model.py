@@ -48,6 +48,7 @@ class Service:
     bulky_ok: bool = False  # takes items flagged bulky (sofas, appliances)
     international: bool = False  # may cross a border
     countries: frozenset[str] = frozenset()  # destination countries served; empty: any
+    beyond_km: float = 0.0  # serves only destinations farther than this (a long-haul tier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +118,10 @@ class Lane:
 
 
 def transit_days(service: Service, distance_km: float) -> int | None:
-    """Transit days for the distance, or None beyond the service's reach."""
+    """Transit days for the distance, or None beyond the service's reach (or inside its
+    `beyond_km`: a long-haul service the contract keeps for far destinations)."""
+    if service.beyond_km and distance_km <= service.beyond_km:
+        return None
     for band in service.bands:
         if distance_km <= band.max_km:
             return band.days
@@ -218,6 +222,9 @@ def validate_carrier(carrier: Carrier) -> None:
         if service.code in seen:
             raise InvalidData(f"service {service.code} is listed twice", code="duplicate_service")
         seen.add(service.code)
+        if service.beyond_km < 0:
+            raise InvalidData(f"service {service.code}: beyond_km cannot be negative",
+                              code="invalid_transit")
         if service.fee < 0 or service.per_kg < 0:
             raise InvalidData(f"service {service.code}: rates cannot be negative",
                               code="invalid_rate")
@@ -240,7 +247,8 @@ def carrier_to_doc(carrier: Carrier) -> dict[str, object]:
             "code": s.code, "level": s.level.value, "fee": s.fee, "per_kg": s.per_kg,
             "bands": [[b.max_km, b.days] for b in s.bands], "max_item_kg": s.max_item_kg,
             "bulky_ok": s.bulky_ok, "international": s.international,
-            "countries": sorted(s.countries)} for s in carrier.services],
+            "countries": sorted(s.countries), "beyond_km": s.beyond_km}
+            for s in carrier.services],
     }
 
 
@@ -254,7 +262,8 @@ def carrier_from_doc(doc: dict[str, object]) -> Carrier:
             bands=tuple(TransitBand(float(km), int(days)) for km, days in s["bands"]),
             max_item_kg=float(s.get("max_item_kg", 30.0)), bulky_ok=bool(s.get("bulky_ok")),
             international=bool(s.get("international")),
-            countries=frozenset(s.get("countries") or ()))
+            countries=frozenset(s.get("countries") or ()),
+            beyond_km=float(s.get("beyond_km", 0.0)))
             for s in doc["services"])  # type: ignore[attr-defined]
         carrier = Carrier(
             code=str(doc["code"]), name=str(doc.get("name") or doc["code"]),

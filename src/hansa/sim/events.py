@@ -12,6 +12,7 @@ from hansa.catalog.messages import UpdateProduct
 from hansa.inventory.messages import CreateLocation, ReceiveStock
 from hansa.pricing.messages import CreatePromotion
 from hansa.sim.carriers import Disruption
+from hansa.sim.network import configure_node
 from hansa.sim.planner import Levels
 from hansa.sim.setup import create_products
 
@@ -138,6 +139,10 @@ def _dropship(sim: Simulation, uow: UnitOfWork, key: str, p: dict) -> None:
         country="US", postal_code=place.postal_code,
         service_radius_km=float(p.get("radius_km", 400)), location_id=location_id), uow)
     sim.add_site(location_id, place)
+    supplier_id = next(sid for spec, sid in zip(sim.world.suppliers, sim.world.supplier_ids,
+                                                strict=True) if spec.code == supplier)
+    configure_node(sim.hansa, uow, location_id, f"SIM-DROP-{place.postal_code}", "dropship",
+                   place, supplier_id=supplier_id, radius_km=float(p.get("radius_km", 400)))
     units = int(p.get("units", 30))
     skus = [s.sku for s in sim.world.skus if sim.world.suppliers[s.supplier].code == supplier]
     sim.dropship[location_id] = (skus, units)

@@ -68,6 +68,10 @@ class Tally:
     units_received: int = 0
     sessions: int = 0
     abandoned_carts: int = 0
+    sourced_orders: int = 0  # orders Hansa's sourcing optimiser allocated (AllocateOrder)
+    promise_differs: int = 0  # ... whose plan promised another day than the world's rule
+    promise_earlier: int = 0  # ... an earlier day (no pickup calendar in Hansa yet)
+    promised_days: int = 0  # days from order to promised delivery, summed over orders
     series: list[DayPoint] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -112,4 +116,9 @@ class Tally:
             "units_received": self.units_received,
             "sessions": self.sessions,
             "abandoned_carts": self.abandoned_carts,
+            "sourced_by_hansa": self.sourced_orders,
+            "hansa_promise_differs": self.promise_differs,
+            "hansa_promise_earlier": self.promise_earlier,
+            "promised_days_mean": round(self.promised_days / self.orders, 3)
+            if self.orders else 0.0,
         }

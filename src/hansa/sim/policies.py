@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from hansa.bootstrap import Hansa
 from hansa.bus.unit_of_work import UnitOfWork
+from hansa.fulfillment.messages import AllocateOrder
 from hansa.guards import queries as guard_queries
 from hansa.guards.messages import ApproveQuarantined, RejectQuarantined
 from hansa.inventory.messages import ReleaseReservation, ReserveStock
@@ -40,7 +41,9 @@ PATHS = {
     # automation: signals -> Hansa's detector and demand path (sim/sensing.py) on top of the
     # weekly min/max planner; baseline: the planner alone
     "demand_sensing_replenishment": True,
-    "order_to_cash_sourcing": False,  # both: the checkout's nearest-location allocation
+    # automation: Hansa's sourcing step (AllocateOrder) in the checkout's unit of work; the
+    # world ships per its plan. Baseline: the checkout's nearest-location allocation (ADR 24)
+    "order_to_cash_sourcing": True,
     "exceptions_and_reships": True,  # logistics tracking + the exceptions path (sim.tracking)
     "ad_budget_valve": False,  # no marketing context yet: no ad spend in either
 }
@@ -78,7 +81,7 @@ class Policy(Protocol):
                   levels: Mapping[tuple[str, str], Levels]) -> dict[tuple[str, str], int]: ...
 
     def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str,
-                 held: list[dict[str, Any]]) -> None: ...
+                 held: list[dict[str, Any]]) -> int | None: ...
 
     def on_tracking(self, hansa: Hansa, uow: UnitOfWork, shipment: Shipment,
                     scans: list[Scan], *, handed_over: bool) -> None: ...
@@ -130,12 +133,13 @@ class ManualPolicy:
         return orders
 
     def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str,
-                 held: list[dict[str, Any]]) -> None:
+                 held: list[dict[str, Any]]) -> int | None:
         """Greedy keeps the checkout's allocation (the nearest site that can fill a line,
         else a split). First-location holds the stock again, as close as possible to the
-        first site in the merchant's list, through ReleaseReservation + ReserveStock."""
+        first site in the merchant's list, through ReleaseReservation + ReserveStock.
+        Returns None: no sourcing plan, so no promise of Hansa's."""
         if self.allocator != "first_location" or not held or self.first_site is None:
-            return
+            return None
         lines: dict[str, int] = {}
         for allocation in held:
             lines[allocation["sku"]] = lines.get(allocation["sku"], 0) + allocation["quantity"]
@@ -145,6 +149,7 @@ class ManualPolicy:
         hansa.bus.execute(ReserveStock(reference=order_id, lines=sorted(lines.items()),
                                        expires_at=uow.now() + ttl,
                                        destination=self.first_site), uow)
+        return None
 
     def on_tracking(self, hansa: Hansa, uow: UnitOfWork, shipment: Shipment,
                     scans: list[Scan], *, handed_over: bool) -> None:
@@ -187,6 +192,22 @@ class AutomationPolicy(ManualPolicy):
     def hour_end(self, sim: Simulation, day: int, hour: int, intents: list[Intent]) -> None:
         if self.sensing is not None:
             self.sensing.hour_end(sim, day, hour, intents)
+
+    def allocate(self, hansa: Hansa, uow: UnitOfWork, order_id: str,
+                 held: list[dict[str, Any]]) -> int | None:
+        """Hansa's sourcing step, in the checkout's unit of work: `AllocateOrder` re-checks
+        availability, lets the optimiser choose nodes and lanes (one shipment unless a split
+        is faster at no extra cost) and moves the checkout's hold to its plan. Returns the
+        plan's promised day (days after the order day). An order the optimiser cannot
+        source keeps the checkout's hold (None)."""
+        if not PATHS["order_to_cash_sourcing"]:
+            return super().allocate(hansa, uow, order_id, held)
+        try:
+            with uow.savepoint():
+                plan = hansa.bus.execute(AllocateOrder(order_id=order_id), uow)
+        except HansaError:
+            return None
+        return int(plan["day"])
 
     def price_feed(self, hansa: Hansa, uow: UnitOfWork, price_list_id: str,
                    rows: list[FeedRow]) -> FeedOutcome:

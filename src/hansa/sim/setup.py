@@ -8,6 +8,7 @@ from hansa.catalog.messages import CreateProduct, NewVariant
 from hansa.channels.messages import AssortmentSpec, CreateChannel
 from hansa.inventory.messages import CreateLocation, ReceiveStock
 from hansa.pricing.messages import CreatePriceList, NewTier, SetCost, SetPrices
+from hansa.sim.network import configure_network
 from hansa.sim.planner import Levels
 from hansa.sim.world import SkuSpec, World
 from hansa.suppliers.messages import RegisterSupplier
@@ -31,8 +32,9 @@ def create_products(hansa: Hansa, uow: UnitOfWork, world: World, skus: list[SkuS
 
 def seed_business(hansa: Hansa, world: World, levels: dict[tuple[str, str], Levels],
                   stock_factor: dict[str, float]) -> int:
-    """Suppliers, sites, catalog, the USD price list, the DTC channel and opening stock (each
-    site starts at its max level). Returns the units received."""
+    """Suppliers, sites (each a fulfilment node), the carriers' rate cards, catalog, the USD
+    price list, the DTC channel and opening stock (each site starts at its max level).
+    Returns the units received."""
     bus = hansa.bus
     units = 0
     with bus.uow() as uow:
@@ -47,6 +49,7 @@ def seed_business(hansa: Hansa, world: World, levels: dict[tuple[str, str], Leve
                 kind=site.kind, lat=site.place.position.lat, lon=site.place.position.lon,
                 country="US", postal_code=site.place.postal_code,
                 service_radius_km=900 if site.hub else 40, location_id=site.location_id), uow)
+        configure_network(hansa, uow, world)
         bus.execute(CreatePriceList(name="Simulated retail USD", currency="USD",
                                     price_list_id=world.price_list_id), uow)
         create_products(hansa, uow, world, world.skus)
