@@ -90,6 +90,13 @@ def runs(conn: Connection, *, path: str | None = None, status: str | None = None
     return [_run(row) for row in conn.execute(query)]
 
 
+def run_ids(conn: Connection, *, path: str, limit: int = 50) -> list[str]:
+    """The ids of a path's newest runs, newest first: a poll that needs no run's contents."""
+    query = (sa.select(runs_table.c.id).where(runs_table.c.path == path)
+             .order_by(runs_table.c.started_at.desc(), runs_table.c.id.desc()).limit(limit))
+    return list(conn.scalars(query))
+
+
 def run(conn: Connection, run_id: str) -> RunRecord:
     """One run with its steps in order."""
     row = conn.execute(sa.select(runs_table).where(runs_table.c.id == run_id)).first()

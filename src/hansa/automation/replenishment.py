@@ -80,14 +80,14 @@ def _rates(conn: Connection, sku: str, cart_to_order: float) -> dict[str, list[f
 def _rates_of(conn: Connection, skus: list[str], cart_to_order: float
               ) -> dict[str, dict[str, list[float]]]:
     """`_rates` for many SKUs, two statements in all (every SKU is in the answer)."""
-    sales = demand.items_baselines(conn, skus, "sale")
-    carts = demand.items_baselines(conn, [s for s in skus if s not in sales], "add_to_cart")
-    out = {sku: {z: [b.mean_per_hour, b.sigma] for z, b in by_zone.items()}
+    sales = demand.items_mean_rates(conn, skus, "sale")
+    carts = demand.items_mean_rates(conn, [s for s in skus if s not in sales], "add_to_cart")
+    out = {sku: {z: [mean, sigma] for z, (mean, sigma) in by_zone.items()}
            for sku, by_zone in sales.items()}
     for sku in skus:
         if sku not in out:
-            out[sku] = {z: [b.mean_per_hour * cart_to_order, b.sigma * cart_to_order]
-                        for z, b in carts.get(sku, {}).items()}
+            out[sku] = {z: [mean * cart_to_order, sigma * cart_to_order]
+                        for z, (mean, sigma) in carts.get(sku, {}).items()}
     return out
 
 

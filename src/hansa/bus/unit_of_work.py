@@ -159,6 +159,10 @@ class UnitOfWork:
     def collected(self) -> Iterator[Event]:
         return (event for event, _ in self._pending)
 
+    def collected_newest_first(self) -> Iterator[Event]:
+        """`collected`, the newest first: for a caller after the latest fact about one thing."""
+        return (event for event, _ in reversed(self._pending))
+
 
 def _without_data(envelope: Envelope) -> Envelope:
     return Envelope(type=envelope.type, data={}, time=envelope.time, id=envelope.id,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hansa.db import bulk
+from hansa.db.decoded import DecodedByText
 from hansa.demand import store
 from hansa.demand.baseline import Baseline
 
@@ -55,24 +55,28 @@ def items_baselines(conn: Connection, items: Iterable[str], kind: str
     return out
 
 
+def items_mean_rates(conn: Connection, items: Iterable[str], kind: str
+                     ) -> dict[str, dict[str, tuple[float, float]]]:
+    """What each item's baselines say of an average hour, without building the baselines:
+    item -> zone -> (mean events per hour, sigma per hour), one statement per 2,000 items."""
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for item, zone, rates, sigma in bulk.select_in(
+            conn, store.baselines, ("item", "zone", "rates", "sigma"), [("kind", kind)], "item",
+            sorted(set(items))):
+        out.setdefault(item, {})[zone] = (_mean_rate(rates), float(sigma))
+    return out
+
+
 # The rates are read as JSON text (raw, as the driver gives it) and decoded once per distinct
-# text: baselines change only when refitted, and the detector reads the same ones every hour.
+# text (`hansa.db.decoded`): baselines change only when refitted, and the detector reads the
+# same ones every hour.
 _BASELINE_COLUMNS = ("item", "zone", "kind", "method", "rates", "sigma", "history_hours",
                      "holiday_factor", "exposure")
 _RATES_KEPT = 50_000
-_rates_by_text: dict[str, tuple[float, ...]] = {}
-
-
-def _rates(raw: Any) -> tuple[float, ...]:
-    if not isinstance(raw, (str, bytes)):  # psycopg decodes JSONB itself
-        return tuple(float(v) for v in raw)
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    rates = _rates_by_text.get(text)
-    if rates is None:
-        if len(_rates_by_text) >= _RATES_KEPT:
-            _rates_by_text.clear()
-        rates = _rates_by_text[text] = tuple(float(v) for v in json.loads(text))
-    return rates
+_rates = DecodedByText(lambda values: tuple(float(v) for v in values), kept=_RATES_KEPT)
+# the same sum and division as `Baseline.mean_per_hour`, so both give the same float
+_mean_rate = DecodedByText(lambda values: sum(float(v) for v in values) / len(values),
+                           kept=_RATES_KEPT)
 
 
 def _baseline(r: Sequence[Any]) -> Baseline:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hansa.catalog import queries as catalog
+from hansa.db.decoded import DecodedByText
 from hansa.fulfillment import store
 from hansa.fulfillment.model import Line, Node, NodeKind
 from hansa.fulfillment.promise import Promise
@@ -41,8 +42,12 @@ def has_nodes(conn: Connection) -> bool:
     return conn.execute(_ANY_NODE).first() is not None
 
 
+_node = DecodedByText(node_from_doc, kept=5_000)
+
+
 def nodes(conn: Connection) -> list[Node]:
-    return [node_from_doc(doc) for doc in store.node_docs(conn)]
+    """The active nodes, by code; each document is built into a `Node` once per process."""
+    return [_node(text) for text in store.active_node_texts(conn)]
 
 
 def open_nodes(conn: Connection, nodes: list[Node], carrier_codes: list[str], country: str,

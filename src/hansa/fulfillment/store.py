@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hansa.db.decoded import as_text
 from hansa.db.metadata import Json, UtcDateTime, metadata
 
 nodes = sa.Table(
@@ -67,11 +66,13 @@ notifications = sa.Table(
 )
 
 
-def node_docs(conn: Connection, active_only: bool = True) -> list[dict[str, Any]]:
-    query = sa.select(nodes).order_by(nodes.c.code)
-    if active_only:
-        query = query.where(nodes.c.active.is_(True))
-    return [dict(r.doc) for r in conn.execute(query)]
+_ACTIVE_NODE_TEXTS = (sa.select(as_text(nodes.c.doc)).where(nodes.c.active.is_(True))
+                      .order_by(nodes.c.code))
+
+
+def active_node_texts(conn: Connection) -> list[str]:
+    """The active nodes' documents as JSON text, by code (see `hansa.db.decoded`)."""
+    return list(conn.scalars(_ACTIVE_NODE_TEXTS))
 
 
 _ALLOCATION = sa.select(allocations).where(allocations.c.order_id == sa.bindparam("order_id"))

@@ -80,7 +80,7 @@ def return_stock(cmd: m.ReturnStock, uow: UnitOfWork) -> StockLevel:
 
 
 def _positions(uow: UnitOfWork) -> dict[str, Position]:
-    return {loc.id: loc.position for loc in store.location_rows(uow.conn) if loc.active}
+    return store.active_positions(uow.conn)
 
 
 def _reserve_sku(uow: UnitOfWork, cmd: m.ReserveStock, sku: str, quantity: int,

@@ -183,6 +183,15 @@ def location_rows(conn: Connection, ids: Iterable[str] | None = None) -> list[Lo
     ]
 
 
+_ACTIVE_POSITIONS = (sa.select(locations.c.id, locations.c.lat, locations.c.lon)
+                     .where(locations.c.active.is_(True)))
+
+
+def active_positions(conn: Connection) -> dict[str, Position]:
+    """Where each active location is: what a reservation plans with (read at every one)."""
+    return {r.id: Position(r.lat, r.lon) for r in conn.execute(_ACTIVE_POSITIONS)}
+
+
 def insert_location(conn: Connection, location: Location) -> None:
     conn.execute(locations.insert().values(
         id=location.id, code=location.code, name=location.name, kind=location.kind.value,

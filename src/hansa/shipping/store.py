@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hansa.db.decoded import as_text
 from hansa.db.metadata import Json, UtcDateTime, metadata
 
 carriers = sa.Table(
@@ -30,8 +31,12 @@ checkout_rules = sa.Table(
 )
 
 
-def carrier_docs(conn: Connection) -> list[dict[str, Any]]:
-    return [dict(r.doc) for r in conn.execute(sa.select(carriers).order_by(carriers.c.code))]
+_CARRIER_TEXTS = sa.select(as_text(carriers.c.doc)).order_by(carriers.c.code)
+
+
+def carrier_texts(conn: Connection) -> list[str]:
+    """The carriers' documents as JSON text, by code (see `hansa.db.decoded`)."""
+    return list(conn.scalars(_CARRIER_TEXTS))
 
 
 def upsert(conn: Connection, table: sa.Table, key: str, values: dict[str, Any]) -> None:

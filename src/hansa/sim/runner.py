@@ -15,8 +15,6 @@ from hansa.inventory import queries as inventory
 from hansa.inventory.messages import (
     PickReservation,
     ReceiveStock,
-    ReservationReleased,
-    StockReserved,
 )
 from hansa.kernel.clock import VirtualClock
 from hansa.kernel.errors import Conflict
@@ -26,6 +24,7 @@ from hansa.orders.model import Address
 from hansa.sim import carriers, events
 from hansa.sim.demand import Demand, Intent
 from hansa.sim.geography import Place
+from hansa.sim.holds import held_by
 from hansa.sim.kpis import DayPoint, Tally
 from hansa.sim.planner import HISTORY_DAYS, Router, demand_history, stocked_sites, tune_levels
 from hansa.sim.policies import Policy, make_policy
@@ -198,9 +197,9 @@ class Simulation:
                         channel_id=self.world.channel_id, idempotency_key=key,
                         email=f"customer{intent.customer.index}@example.com", address=address,
                         lines=lines), uow)
-                    held = _allocations(uow, checkout.order_id)
+                    held = held_by(uow, checkout.order_id)
                     sourced = self.policy.allocate(self.hansa, uow, checkout.order_id, held)
-                    held = _allocations(uow, checkout.order_id)
+                    held = held_by(uow, checkout.order_id)
                     self.hansa.bus.execute(CapturePayment(order_id=checkout.order_id), uow)
             except Conflict as exc:
                 sku = exc.details.get("sku") if exc.code == "out_of_stock" else None
@@ -310,18 +309,6 @@ class Simulation:
         t.sessions = self.demand.browsing.sessions
         t.abandoned_carts = self.demand.browsing.abandoned_carts
         t.series.append(point)
-
-
-def _allocations(uow: UnitOfWork, order_id: str) -> list[dict]:
-    """Where the checkout held the order's stock: its newest StockReserved event in this
-    unit of work (the same fact a consumer would get, without reading it back)."""
-    found: list[dict] = []
-    for event in uow.collected():
-        if isinstance(event, StockReserved) and event.reference == order_id:
-            found = list(event.allocations)
-        elif isinstance(event, ReservationReleased) and event.reference == order_id:
-            found = []
-    return found
 
 
 def run_policy(scenario: Scenario, size: Size, seed: int, days: int, policy: str,

@@ -275,8 +275,8 @@ class Sensing:
         order in the world, a transfer is scheduled to land. A run a breaker blocked midway
         (a category spike's later SKUs) keeps the steps it completed; it is followed until it
         ends, in case an operator resumes it."""
-        fresh = {r.id for r in automation.runs(uow.conn, path=PATH_NAME, limit=50)
-                 if r.id not in self.ended_runs}
+        fresh = {run_id for run_id in automation.run_ids(uow.conn, path=PATH_NAME, limit=50)
+                 if run_id not in self.ended_runs}
         runs = [automation.run(uow.conn, run_id) for run_id in fresh | self.open_runs]
         # ids come from the wall clock: order by what the run is about, so that the world's
         # supplier draws follow the same order in every run of a seed

@@ -25,13 +25,12 @@ import hashlib
 import heapq
 import itertools
 import random
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hansa.bus.unit_of_work import UnitOfWork
-from hansa.inventory.messages import PickReservation, ReceiveStock, ReserveStock, StockReserved
+from hansa.inventory.messages import PickReservation, ReceiveStock, ReserveStock
 from hansa.kernel.errors import Conflict
 from hansa.kernel.geo import haversine_km
 from hansa.kernel.money import Money
@@ -40,6 +39,7 @@ from hansa.logistics.model import Scan, TrackingStatus, default_policy
 from hansa.orders import queries as orders
 from hansa.sim import carriers, events, scans
 from hansa.sim.geography import Place
+from hansa.sim.holds import held_by
 from hansa.sim.scans import Shipment
 from hansa.support import queries as support
 from hansa.support.messages import IssueCredit, OpenTicket, QueueCustomerMessage
@@ -283,7 +283,8 @@ class Tracking:
                 bus.execute(PickReservation(reference=reference), uow)
         except Conflict:
             return ()
-        return _held(uow.collected(), reference)
+        return tuple(sorted((str(a["location_id"]), str(a["sku"]), int(a["quantity"]))
+                            for a in held_by(uow, reference)))
 
     # --------------------------------------------------------------------------- counting
     def finish(self) -> None:
@@ -307,12 +308,3 @@ class Tracking:
                 continue  # a late parcel whose scans all came: no missed scan to time
             minutes = (message["queued_at"] - parcel.missed_at).total_seconds() / 60
             t.message_minutes.append(round(minutes, 1))
-
-
-def _held(collected: Iterable[object], reference: str) -> tuple[tuple[str, str, int], ...]:
-    found: tuple[tuple[str, str, int], ...] = ()
-    for event in collected:
-        if isinstance(event, StockReserved) and event.reference == reference:
-            found = tuple(sorted((str(a["location_id"]), str(a["sku"]), int(a["quantity"]))
-                                 for a in event.allocations))
-    return found
