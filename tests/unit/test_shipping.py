@@ -4,7 +4,7 @@ and the optimiser's MILP take-over past its search budget."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -16,6 +16,7 @@ from hansa.kernel.errors import InvalidData
 from hansa.kernel.geo import Position
 from hansa.shipping.model import (
     Item,
+    PickupCalendar,
     ServiceLevel,
     carrier_from_doc,
     carrier_to_doc,
@@ -40,6 +41,22 @@ def test_the_cut_off_moves_the_hand_over_to_tomorrow() -> None:
     assert ship_day(NOW, cutoff_minute=10 * 60 + 1, handling_days=0) == 0
     assert ship_day(NOW, cutoff_minute=10 * 60, handling_days=0) == 1
     assert ship_day(NOW, cutoff_minute=23 * 60, handling_days=2) == 2
+
+
+def test_a_pickup_calendar_holds_the_hand_over_until_carriers_collect() -> None:
+    weekdays = PickupCalendar(weekdays=frozenset(range(5)))  # Monday to Friday
+    friday_evening = datetime(2026, 12, 4, 18, 0, tzinfo=UTC)
+    assert ship_day(friday_evening, 16 * 60, 0) == 1  # every day: Saturday
+    assert ship_day(friday_evening, 16 * 60, 0, weekdays) == 3  # Monday
+    assert ship_day(NOW, 16 * 60, 0, weekdays) == 0  # Thursday before the cut-off: today
+    christmas = PickupCalendar(weekdays=frozenset(range(5)),
+                               closed=frozenset({date(2026, 12, 25), date(2026, 12, 28)}))
+    eve = datetime(2026, 12, 24, 17, 0, tzinfo=UTC)  # Thursday, after the cut-off
+    assert ship_day(eve, 16 * 60, 0, christmas) == 5  # Tuesday the 29th
+    assert ship_day(eve, 16 * 60, 6, christmas) == 7  # handling ends on a pickup day: Dec 31
+    for bad in (frozenset(), frozenset({7})):
+        with pytest.raises(InvalidData):
+            PickupCalendar(weekdays=bad)
 
 
 def test_lanes_respect_borders_countries_and_same_day_reach() -> None:

@@ -5,7 +5,7 @@ undone has its undo (the order-to-cash path's compensations)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,8 +45,10 @@ def configure_node(cmd: m.ConfigureNode, uow: UnitOfWork) -> str:
            "capabilities": sorted(cmd.capabilities), "priority": cmd.priority,
            "cutoff_minute": cmd.cutoff_minute, "handling_days": cmd.handling_days,
            "handling_cost": cmd.handling_cost, "supplier_id": cmd.supplier_id,
-           "radius_km": cmd.radius_km, "carriers": sorted(cmd.carriers)}
-    queries.node_from_doc(doc)  # validates the position
+           "radius_km": cmd.radius_km, "carriers": sorted(cmd.carriers),
+           "pickup_weekdays": sorted(set(cmd.pickup_weekdays)),
+           "no_pickup_dates": _pickup_dates(cmd.no_pickup_dates)}
+    queries.node_from_doc(doc)  # validates the position and the pickup weekdays
     values = {"location_id": cmd.location_id, "code": code, "doc": doc,
               "active": cmd.active, "updated_at": uow.now()}
     done = uow.conn.execute(store.nodes.update().where(
@@ -55,6 +57,14 @@ def configure_node(cmd: m.ConfigureNode, uow: UnitOfWork) -> str:
         uow.conn.execute(store.nodes.insert().values(**values))
     uow.record(m.NodeConfigured(location_id=cmd.location_id, code=code, kind=kind.value))
     return cmd.location_id
+
+
+def _pickup_dates(values: list[str]) -> list[str]:
+    try:
+        return sorted({date.fromisoformat(str(v)).isoformat() for v in values})
+    except ValueError:
+        raise InvalidData("no-pickup dates are ISO dates (YYYY-MM-DD)",
+                          code="invalid_node", field="no_pickup_dates") from None
 
 
 def plan_to_doc(plan: Plan, expanded: list[tuple[str, str, int]], currency: str

@@ -32,6 +32,8 @@ class ConfigureNode(Command):
     radius_km: float = 0.0
     carriers: list[str] = field(default_factory=list)
     active: bool = True
+    pickup_weekdays: list[int] = field(default_factory=lambda: list(range(7)))  # 0 = Monday
+    no_pickup_dates: list[str] = field(default_factory=list)  # ISO dates: holidays, closures
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,15 @@ from datetime import datetime
 
 from hansa.kernel.errors import InvalidData
 from hansa.kernel.geo import Position, haversine_km
-from hansa.shipping.model import Carrier, Item, Lane, LaneResolver, ship_day
+from hansa.shipping.model import (
+    EVERY_DAY,
+    Carrier,
+    Item,
+    Lane,
+    LaneResolver,
+    PickupCalendar,
+    ship_day,
+)
 
 
 class NodeKind(enum.StrEnum):
@@ -46,6 +54,7 @@ class Node:
     supplier_id: str | None = None  # drop-ship: whose site this is
     radius_km: float = 0.0  # drop-ship: ships only within this radius (0: anywhere)
     carriers: frozenset[str] = frozenset()  # carrier accounts; empty: every carrier
+    pickup: PickupCalendar = EVERY_DAY  # the days carriers collect here
 
     def serves(self, destination: Position) -> bool:
         if self.kind is NodeKind.DROPSHIP and self.radius_km > 0:
@@ -179,7 +188,8 @@ def prepare(request: Request, nodes: list[Node], carriers: list[Carrier],
         if node.kind is NodeKind.DROPSHIP and 0 < node.radius_km < distance:
             continue  # Node.serves
         found = resolver.lanes(distance, node.country != country,
-                               ship_day(request.now, node.cutoff_minute, node.handling_days),
+                               ship_day(request.now, node.cutoff_minute, node.handling_days,
+                                        node.pickup),
                                node.carriers)
         if not found:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from hansa.inventory import queries as inventory
 from hansa.kernel.geo import Position
 from hansa.logistics import queries as logistics
 from hansa.logistics.model import lane_of
-from hansa.shipping.model import Item
+from hansa.shipping.model import EVERY_DAY, Item, PickupCalendar
 
 
 def node_from_doc(doc: dict[str, Any]) -> Node:
@@ -31,7 +31,18 @@ def node_from_doc(doc: dict[str, Any]) -> Node:
         handling_days=int(doc.get("handling_days", 0)),
         handling_cost=int(doc.get("handling_cost", 0)), supplier_id=doc.get("supplier_id"),
         radius_km=float(doc.get("radius_km", 0.0)),
-        carriers=frozenset(doc.get("carriers") or ()))
+        carriers=frozenset(doc.get("carriers") or ()), pickup=pickup_from_doc(doc))
+
+
+def pickup_from_doc(doc: dict[str, Any]) -> PickupCalendar:
+    """The node's pickup calendar; a node configured before calendars existed: every day."""
+    weekdays, closed = doc.get("pickup_weekdays"), doc.get("no_pickup_dates") or ()
+    if weekdays is None and not closed:
+        return EVERY_DAY
+    calendar = PickupCalendar(
+        weekdays=frozenset(range(7)) if weekdays is None else frozenset(int(d) for d in weekdays),
+        closed=frozenset(date.fromisoformat(str(d)) for d in closed))
+    return EVERY_DAY if calendar == EVERY_DAY else calendar
 
 
 _ANY_NODE = sa.select(store.nodes.c.location_id).limit(1)

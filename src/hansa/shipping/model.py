@@ -128,20 +128,52 @@ def transit_days(service: Service, distance_km: float) -> int | None:
     return None
 
 
-def ship_day(now: datetime, cutoff_minute: int, handling_days: int) -> int:
-    """Hand-over day: today before the cut-off (UTC minute of day), else tomorrow; plus handling."""
+@dataclass(frozen=True, slots=True)
+class PickupCalendar:
+    """The days carriers collect from a shipping node: weekdays (0 = Monday, UTC dates) and
+    dates without a pickup (public holidays, a stock-take). The default collects every day."""
+
+    weekdays: frozenset[int] = frozenset(range(7))
+    closed: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.weekdays or not self.weekdays <= set(range(7)):
+            raise InvalidData("pickup weekdays are 0 (Monday) to 6 (Sunday), at least one",
+                              code="invalid_pickup_calendar")
+
+    def picks_up(self, day: date) -> bool:
+        return day.weekday() in self.weekdays and day not in self.closed
+
+    def first_pickup(self, start: date, after_days: int) -> int:
+        """The first day, counted from `start`, at or after `after_days` with a pickup."""
+        day = after_days
+        for _ in range(len(self.closed) + 8):  # some weekday picks up; closed dates add days
+            if self.picks_up(start + timedelta(days=day)):
+                return day
+            day += 1
+        return day
+
+
+EVERY_DAY = PickupCalendar()
+
+
+def ship_day(now: datetime, cutoff_minute: int, handling_days: int,
+             pickup: PickupCalendar = EVERY_DAY) -> int:
+    """Hand-over day: today before the cut-off (UTC minute of day), else tomorrow; plus
+    handling; then on to the node's next pickup day."""
     minute = now.hour * 60 + now.minute
-    return (0 if minute < cutoff_minute else 1) + handling_days
+    ready = (0 if minute < cutoff_minute else 1) + handling_days
+    return ready if pickup is EVERY_DAY else pickup.first_pickup(now.date(), ready)
 
 
 def lanes(carriers: list[Carrier], *, origin: Position, origin_country: str,
           destination: Position, destination_country: str, now: datetime,
           cutoff_minute: int, handling_days: int, allowed: frozenset[str] = frozenset(),
-          ) -> list[Lane]:
+          pickup: PickupCalendar = EVERY_DAY) -> list[Lane]:
     """Every lane from an origin to a destination, fastest first; `allowed` limits carriers."""
     return LaneResolver(carriers, destination_country).lanes(
         haversine_km(origin, destination), origin_country != destination_country,
-        ship_day(now, cutoff_minute, handling_days), allowed)
+        ship_day(now, cutoff_minute, handling_days, pickup), allowed)
 
 
 class LaneResolver:

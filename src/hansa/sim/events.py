@@ -141,8 +141,9 @@ def _dropship(sim: Simulation, uow: UnitOfWork, key: str, p: dict) -> None:
     sim.add_site(location_id, place)
     supplier_id = next(sid for spec, sid in zip(sim.world.suppliers, sim.world.supplier_ids,
                                                 strict=True) if spec.code == supplier)
-    configure_node(sim.hansa, uow, location_id, f"SIM-DROP-{place.postal_code}", "dropship",
-                   place, supplier_id=supplier_id, radius_km=float(p.get("radius_km", 400)))
+    configure_node(sim.hansa, uow, sim.world, location_id, f"SIM-DROP-{place.postal_code}",
+                   "dropship", place, supplier_id=supplier_id,
+                   radius_km=float(p.get("radius_km", 400)))
     units = int(p.get("units", 30))
     skus = [s.sku for s in sim.world.skus if sim.world.suppliers[s.supplier].code == supplier]
     sim.dropship[location_id] = (skus, units)

@@ -17,7 +17,7 @@ from hansa.fulfillment.messages import ConfigureNode
 from hansa.shipping.messages import DefineCarrier
 from hansa.sim.carriers import CUTOFF_HOUR, GROUND_REACH_KM, WORLD_REACH_KM, published_bands
 from hansa.sim.geography import Place
-from hansa.sim.world import CarrierSpec, World
+from hansa.sim.world import PICKUP_WEEKDAYS, CarrierSpec, World
 
 NO_WEIGHT_LIMIT_KG = 1_000.0  # the world's carriers take any parcel the store sells
 
@@ -58,14 +58,16 @@ def configure_network(hansa: Hansa, uow: UnitOfWork, world: World) -> None:
     for doc in carrier_docs(world):
         hansa.bus.execute(DefineCarrier(doc=doc), uow)
     for site in world.sites:
-        configure_node(hansa, uow, site.location_id, site.code, site.kind, site.place)
+        configure_node(hansa, uow, world, site.location_id, site.code, site.kind, site.place)
 
 
-def configure_node(hansa: Hansa, uow: UnitOfWork, location_id: str, code: str, kind: str,
-                   place: Place, *, supplier_id: str | None = None,
+def configure_node(hansa: Hansa, uow: UnitOfWork, world: World, location_id: str, code: str,
+                   kind: str, place: Place, *, supplier_id: str | None = None,
                    radius_km: float = 0.0) -> None:
-    """A site ships orders: orders before the 14:00 cut-off leave with the 15:00 pickup."""
+    """A site ships orders: orders before the 14:00 cut-off leave with the 15:00 pickup, on
+    the world's pickup days (Monday to Saturday, not on its holidays)."""
     hansa.bus.execute(ConfigureNode(
         location_id=location_id, code=code, kind=kind, lat=place.position.lat,
         lon=place.position.lon, country=place.country, cutoff_minute=CUTOFF_HOUR * 60,
-        supplier_id=supplier_id, radius_km=radius_km), uow)
+        supplier_id=supplier_id, radius_km=radius_km, pickup_weekdays=sorted(PICKUP_WEEKDAYS),
+        no_pickup_dates=[d.isoformat() for d in world.no_pickup_dates()]), uow)

@@ -221,8 +221,9 @@ class Simulation:
               sourced: int | None) -> None:
         """Count the order and queue it for its pickup day. The promise is the world's rule
         in both policies (pickup day + the carrier's published transit from each allocated
-        site); Hansa's plan promises the same day unless a Sunday or holiday without pickup
-        lies between (Hansa has no pickup calendar yet): those orders are counted (ADR 24)."""
+        site). Hansa's plan knows the same pickup calendar (each node's); it differs where
+        Hansa places a customer abroad at the country's centroid (no postal geocoding outside
+        the US): those orders are counted (ADR 24)."""
         t = self.tally
         total = int(view.get("total") or 0)
         t.orders += 1

@@ -97,6 +97,10 @@ def stable_id(rng: random.Random) -> str:
     return str(uuid.UUID(int=value))
 
 
+PICKUP_WEEKDAYS = frozenset(range(6))  # Monday to Saturday
+NO_PICKUP = frozenset({(11, 26), (12, 25), (1, 1)})  # Thanksgiving 2026, Christmas, New Year
+
+
 class World:
     """All of the world's fixed facts for one run."""
 
@@ -188,7 +192,15 @@ class World:
 
     def pickup_day(self, d: date) -> bool:
         """Carriers collect Monday to Saturday, except on Thanksgiving, Christmas, New Year."""
-        return d.weekday() != 6 and (d.month, d.day) not in {(11, 26), (12, 25), (1, 1)}
+        return d.weekday() in PICKUP_WEEKDAYS and (d.month, d.day) not in NO_PICKUP
+
+    def no_pickup_dates(self, days_after: int = 400) -> list[date]:
+        """The dates without a pickup from the start to `days_after` later, as a merchant
+        would enter them into each node's pickup calendar."""
+        start = self.scenario.start.date()
+        return [start + timedelta(days=n) for n in range(days_after)
+                if ((start + timedelta(days=n)).month, (start + timedelta(days=n)).day)
+                in NO_PICKUP]
 
     def site_positions(self) -> list[tuple[str, Position]]:
         return [(s.location_id, s.place.position) for s in self.sites]

@@ -89,6 +89,10 @@ class NodeIn(Body):
     radius_km: float = Field(default=0.0, ge=0)
     carriers: list[str] = Field(default_factory=list)
     active: bool = True
+    pickup_weekdays: list[int] = Field(default_factory=lambda: list(range(7)),
+                                       description="weekdays carriers collect, 0 = Monday")
+    no_pickup_dates: list[str] = Field(default_factory=list,
+                                       description="ISO dates without a pickup (holidays)")
 
 
 class RuleIn(Body):
