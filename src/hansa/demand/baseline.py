@@ -37,6 +37,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +53,7 @@ MIN_CROSTON_EVENTS = 3  # hours with an event a Croston fit needs (two intervals
 # bench/demand.py: 3x the false alarms of the daily profile), so weekly needs 8 weeks.
 WEEKLY_MIN_WEEKS = 8
 HOLIDAY_PRIOR_EVENTS = 20.0
+FIT_CHUNK = 5_000  # series per statsforecast call (bounds the frame's memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +156,7 @@ def fit(series: Mapping[str, np.ndarray], end: datetime,
     for method in ("croston", "seasonal-day", "seasonal-week"):
         keys = groups.get(method, [])
         if keys:
-            cleaned = {k: _without_holidays(series[k], masks[k], method, end) for k in keys}
-            out.update(_fit_group(method, cleaned, end, {k: series[k] for k in keys}, masks))
+            out.update(_fit_group(method, keys, series, masks, end))
     return _with_errors_and_holidays(out, series, masks, end)
 
 
@@ -201,42 +202,52 @@ def _pooled_daily_shape(series: Mapping[str, np.ndarray], masks: Mapping[str, np
     return list(totals / totals.mean())
 
 
-def _fit_group(method: str, series: Mapping[str, np.ndarray], end: datetime,
-               original: Mapping[str, np.ndarray], masks: Mapping[str, np.ndarray]
-               ) -> dict[str, Baseline]:
-    """One statsforecast call for a group (`series` without holidays; `original` as observed).
-    The error and the holiday multiplier are set afterwards."""
-    import pandas as pd
+def _fit_group(method: str, keys: list[str], original: Mapping[str, np.ndarray],
+               masks: Mapping[str, np.ndarray], end: datetime) -> dict[str, Baseline]:
+    """A group's statsforecast fit (each series without its holidays), `FIT_CHUNK` series a
+    call. The window and the Croston day shape are the whole group's, and statsforecast
+    forecasts each series on its own, so the chunks give what one call would, with a frame
+    (three columns per observed hour) of one chunk in memory at a time. The error and the
+    holiday multiplier are set afterwards."""
     from statsforecast import StatsForecast
     from statsforecast.models import CrostonOptimized, SeasonalWindowAverage
 
-    # one frame for the group: each series' hours are the last len(y) of the longest range
-    lengths = [len(y) for y in series.values()]
-    hours = pd.date_range(end=end.replace(tzinfo=None) - timedelta(hours=1),
-                          periods=max(lengths), freq="h").to_numpy()
-    df = pd.DataFrame({
-        "unique_id": np.repeat(np.array(list(series), dtype=object), lengths),
-        "ds": np.concatenate([hours[len(hours) - n:] for n in lengths]),
-        "y": np.concatenate([y.astype(float) for y in series.values()])})
     model: CrostonOptimized | SeasonalWindowAverage
     window = 0
     if method == "croston":
         model = CrostonOptimized()
     else:
         season = HOURS_PER_WEEK if method == "seasonal-week" else 24
-        window = min(len(y) for y in series.values()) // season
+        window = min(len(original[k]) for k in keys) // season
         model = SeasonalWindowAverage(season_length=season, window_size=window)
-    sf = StatsForecast(models=[model], freq="h", n_jobs=1)
-    forecast = sf.forecast(df=df, h=HOURS_PER_WEEK)
-    column = next(c for c in forecast.columns if c not in ("unique_id", "ds"))
-    shape = _pooled_daily_shape(original, masks, end) if method == "croston" else None
-    out = {}
+    shape = (_pooled_daily_shape({k: original[k] for k in keys}, masks, end)
+             if method == "croston" else None)
     slots = _week_slots(end)
-    for key, values in forecast.groupby("unique_id", sort=False)[column]:
-        observed = len(original[str(key)])
-        rates = _by_hour_of_week(values.to_numpy(), slots)
-        if shape is not None:  # Croston's flat rate, spread over the day like its peers
-            rates = [r * shape[h % 24] for h, r in enumerate(rates)]
-        out[str(key)] = Baseline(method, rates, 0.0, observed,
-                                 exposure=float(window) if window else observed / 24)
+    out = {}
+    for start in range(0, len(keys), FIT_CHUNK):
+        chunk = keys[start:start + FIT_CHUNK]
+        cleaned = [_without_holidays(original[k], masks[k], method, end) for k in chunk]
+        forecast = StatsForecast(models=[model], freq="h", n_jobs=1).forecast(
+            df=_frame(chunk, cleaned, end), h=HOURS_PER_WEEK)
+        column = next(c for c in forecast.columns if c not in ("unique_id", "ds"))
+        for key, values in forecast.groupby("unique_id", sort=False)[column]:
+            observed = len(original[str(key)])
+            rates = _by_hour_of_week(values.to_numpy(), slots)
+            if shape is not None:  # Croston's flat rate, spread over the day like its peers
+                rates = [r * shape[h % 24] for h, r in enumerate(rates)]
+            out[str(key)] = Baseline(method, rates, 0.0, observed,
+                                     exposure=float(window) if window else observed / 24)
     return out
+
+
+def _frame(keys: list[str], series: list[np.ndarray], end: datetime) -> Any:
+    """statsforecast's long frame: each series' hours are the last len(y) before `end`."""
+    import pandas as pd
+
+    lengths = [len(y) for y in series]
+    hours = pd.date_range(end=end.replace(tzinfo=None) - timedelta(hours=1),
+                          periods=max(lengths), freq="h").to_numpy()
+    return pd.DataFrame({
+        "unique_id": np.repeat(np.array(keys, dtype=object), lengths),
+        "ds": np.concatenate([hours[len(hours) - n:] for n in lengths]),
+        "y": np.concatenate([y.astype(float) for y in series])})

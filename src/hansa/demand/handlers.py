@@ -239,13 +239,13 @@ def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork, *,
     series = queries.history(uow.conn, kind.value, end, cmd.history_days * 24)
     fitted = fit({f"{i}\x1f{z}": y for (i, z), y in series.items()}, end, calendar)
     now = uow.now()
-    rows = [_baseline_row(key, kind.value, b, now) for key, b in fitted.items()]
-    store.replace_baselines(uow.conn, kind.value, rows)
+    store.replace_baselines(uow.conn, kind.value,  # rows made a chunk at a time
+                            (_baseline_row(key, kind.value, b, now) for key, b in fitted.items()))
     methods = dict(Counter(b.method for b in fitted.values()))
     seconds = round(time.perf_counter() - started, 3)
-    uow.record(m.BaselinesFitted(kind=kind.value, series=len(rows), methods=methods,
+    uow.record(m.BaselinesFitted(kind=kind.value, series=len(fitted), methods=methods,
                                  seconds=seconds))
-    return {"series": len(rows), "methods": methods, "seconds": seconds}
+    return {"series": len(fitted), "methods": methods, "seconds": seconds}
 
 
 def _baseline_row(key: str, kind: str, b: Baseline, at: datetime) -> dict[str, Any]:

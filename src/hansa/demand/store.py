@@ -3,6 +3,7 @@ and the replenishment actions the path took."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -186,11 +187,12 @@ def upsert_alert(conn: Connection, alert_id: str, values: dict[str, Any],
         conn.execute(alert_cells.insert(), rows)
 
 
-def replace_baselines(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
-    """A full refit replaces every baseline of the kind."""
+def replace_baselines(conn: Connection, kind: str, rows: Iterable[dict[str, Any]]) -> None:
+    """A full refit replaces every baseline of the kind; `rows` is read 2,000 at a time."""
     conn.execute(baselines.delete().where(baselines.c.kind == kind))
-    for start in range(0, len(rows), 2000):
-        conn.execute(baselines.insert(), rows[start:start + 2000])
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, 2000)):
+        conn.execute(baselines.insert(), chunk)
 
 
 def upsert_zone_areas(conn: Connection, rows: list[dict[str, Any]]) -> None:
