@@ -150,7 +150,7 @@ def latest_levels(conn: Connection, zone: str, item: str, since: datetime
 def history(conn: Connection, kind: str, end: datetime, hours: int
             ) -> dict[tuple[str, str], np.ndarray]:
     """Hourly count series per (item, zone) of `kind` over [end - hours, end), each starting at
-    its first non-empty bucket (a series is as long as its history)."""
+    its first non-empty bucket (a series is as long as its history), as integers."""
     v = store.velocity
     start = end - timedelta(hours=hours)
     rows = conn.execute(sa.select(v.c.item, v.c.zone, v.c.bucket, v.c["count"])
@@ -164,7 +164,7 @@ def history(conn: Connection, kind: str, end: datetime, hours: int
     def close() -> None:
         if current is not None and first is not None:
             length = int((end - first) / timedelta(hours=1))
-            y = np.zeros(length)
+            y = np.zeros(length, dtype=np.int32)  # counts: half the memory of floats
             for offset, count in values:
                 y[offset] = count
             series[current] = y
