@@ -168,9 +168,33 @@ def worker(db: DbOption = None, bus: BusOption = None,
 @app.command()
 def demo(db: DbOption = None,
          port: Annotated[int | None, typer.Option()] = None,
-         products: Annotated[int, typer.Option(min=10, max=5000)] = 200) -> None:
-    """The main job on the embedded default: migrate, seed the demo merchant once, serve."""
+         products: Annotated[int, typer.Option(min=10, max=5000)] = 200,
+         scenario: Annotated[str | None, typer.Option(
+             help="replay this simulator scenario live against the server instead")] = None,
+         days: Annotated[int, typer.Option(min=1, max=365, help="with --scenario")] = 14,
+         seed: Annotated[int, typer.Option(help="with --scenario")] = 1,
+         size: Annotated[str, typer.Option(help="with --scenario: tiny, small, medium, "
+                                                "bench")] = "small",
+         hour_seconds: Annotated[float, typer.Option(
+             min=0, help="with --scenario: wall seconds per simulated hour")] = 1.0) -> None:
+    """The main job on the embedded default: migrate, seed the demo merchant once, serve.
+
+    With --scenario, a simulator scenario's world is built in its own database and replayed
+    hour by hour while the server runs, so the storefront and the admin API move as you
+    watch."""
     settings = _settings(db, "memory", port=port)
+    if scenario is not None:
+        from hansa.sim.cli import live_demo
+
+        if db and not settings.db.startswith("sqlite:///"):
+            console.print("[red]a live replay builds its world in a SQLite file[/]")
+            raise typer.Exit(2)
+        path = (Path(settings.db.removeprefix("sqlite:///")) if db
+                else Path(f"hansa-live-{Path(scenario).stem}.db"))
+        live_demo(scenario, days=days, seed=seed, size=size, hour_seconds=hour_seconds,
+                  db_path=path.resolve(), host=settings.host, port=settings.port,
+                  admin_token=settings.admin_token)
+        return
     if settings.db.startswith("sqlite:///./"):
         console.print(f"database: {Path(settings.db.removeprefix('sqlite:///')).resolve()}")
     _run_server(settings, seed_products=products)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -83,3 +84,61 @@ def simulate(
         sys.stdout.write(json.dumps(comparison.as_json(), sort_keys=False) + "\n")
     else:
         Console().print(summary_table(comparison))
+
+
+def live_demo(scenario: str, *, days: int, seed: int, size: str, hour_seconds: float,
+              db_path: Path, host: str, port: int, admin_token: str) -> None:
+    """`hansa demo --scenario`: replay SCENARIO live against the real server (sim.live)."""
+    from hansa.sim.live import LiveDemo
+
+    if size not in SIZES:
+        console.print(f"[red]unknown size {size!r}; one of {', '.join(SIZES)}[/]")
+        raise typer.Exit(2)
+    try:
+        loaded = load_scenario(scenario)
+    except HansaError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from None
+    for leftover in (db_path, *db_path.parent.glob(f"{db_path.name}-*")):
+        leftover.unlink(missing_ok=True)  # a replay starts from its own fresh world
+    console.print(f"building the {loaded.name} world ({size}, seed {seed}) in {db_path} ...")
+    demo = LiveDemo(loaded, SIZES[size], seed, f"sqlite:///{db_path}")
+    try:
+        with demo.serving(host, port) as base:
+            _print_live_urls(base, admin_token)
+            with Progress(TextColumn("[bold]{task.description}[/]"), BarColumn(),
+                          MofNCompleteColumn(), TimeElapsedColumn(), console=console) as bar:
+                task = bar.add_task(f"{loaded.name}: simulated hours", total=days * 24)
+
+                def watch(day: int, hour: int) -> None:
+                    now = demo.sim.clock.now()
+                    bar.update(task, completed=day * 24 + hour + 1,
+                               description=f"{loaded.name}: {now:%a %d %b %H:00} UTC, "
+                                           f"{demo.sim.tally.orders:,} orders")
+
+                tally = demo.play(days, hour_seconds, watch)
+            Console().print(_live_table(loaded.name, days, tally.as_dict()))
+            console.print(f"the replay is over; still serving {base} (Ctrl-C to stop)")
+            while True:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        demo.close()
+
+
+def _print_live_urls(base: str, admin_token: str) -> None:
+    console.print(f"[bold green]live[/] at {base} (the world's clock, not yours)")
+    console.print(f"  storefront page   {base}/?postal_code=10001")
+    console.print(f"  admin orders      {base}/admin/orders")
+    console.print(f"  demand spikes     {base}/admin/demand/spikes")
+    console.print(f"  automation runs   {base}/admin/paths/runs")
+    console.print(f"  breakers          {base}/admin/guards/breakers")
+    console.print(f"  API docs          {base}/docs  (admin: Authorization: Bearer {admin_token})")
+
+
+def _live_table(name: str, days: int, kpis: dict[str, object]) -> Table:
+    table = Table("KPI", "automation", title=f"{name}: {days} days, live")
+    for key in (*KPI_KEYS, "orders"):
+        table.add_row(key, _cell(kpis.get(key)))
+    return table

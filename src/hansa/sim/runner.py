@@ -81,6 +81,7 @@ class Simulation:
         self.on_sale = [s.sku for s in self.world.skus]
         self.pending: list[Pending] = []
         self.tally = Tally()
+        self.after_hour: Callable[[int, int], None] | None = None  # (day, hour): live pacing
         self.tracking = Tracking(self)  # parcels, scans and complaints (sim.tracking)
         self.opening_units = seed_business(self.hansa, self.world, self.levels, {})
         self.zone_sites = self._zone_sites()
@@ -103,7 +104,8 @@ class Simulation:
         self.positions[location_id] = place.position
 
     # ---------------------------------------------------------------------------- running
-    def run(self, days: int, progress: Progress | None = None) -> Tally:
+    def run(self, days: int, progress: Progress | None = None, *, close: bool = True) -> Tally:
+        """Simulate `days` days; `close=False` leaves Hansa open (a live demo keeps serving)."""
         try:
             for day in range(days):
                 self._day(day)
@@ -111,7 +113,8 @@ class Simulation:
                     progress(day + 1)
             self.tracking.finish()
         finally:
-            self.hansa.close()
+            if close:
+                self.hansa.close()
         return self.tally
 
     def _day(self, day: int) -> None:
@@ -142,6 +145,8 @@ class Simulation:
                 self.tracking.hour(uow, day)
                 uow.commit()
             self.hansa.worker.run_until_idle()
+            if self.after_hour is not None:
+                self.after_hour(day, hour)
         self._close_day(point, zone_promises)
 
     def _receive(self, uow: UnitOfWork, day: int, hour: int) -> None:
