@@ -10,6 +10,7 @@ import pytest
 
 from hansa.bootstrap import Hansa
 from hansa.db.decoded import DecodedByText
+from hansa.demand import handlers as demand_handlers
 from hansa.demand import queries as demand
 from hansa.demand import store as demand_store
 from hansa.demand.baseline import Baseline
@@ -66,21 +67,20 @@ def test_nodes_and_carriers_follow_their_rows(hansa: Hansa) -> None:
 
 
 def test_mean_rates_are_the_baselines_means(hansa: Hansa) -> None:
+    """The mean a fit stores with each baseline is the mean of its rates as read back."""
     fitted = datetime(2026, 11, 2, tzinfo=UTC)
-    rows = {("SKU-1", "z1"): [0.5] * 84 + [1.25] * 84, ("SKU-1", "z2"): [0.1 * h % 0.7
-                                                                          for h in range(168)],
-            ("SKU-2", "z1"): [2.0] * 168}
+    shapes = {"SKU-1\x1fz1": [0.5] * 84 + [1.25] * 84,
+              "SKU-1\x1fz2": [(0.1234567 * h) % 0.7 for h in range(168)],
+              "SKU-2\x1fz1": [2.0 / 3.0] * 168}
     with hansa.db.engine.begin() as conn:
-        conn.execute(demand_store.baselines.insert(), [
-            {"item": item, "zone": zone, "kind": "sale", "method": "seasonal-day",
-             "rates": rates, "sigma": 0.3, "history_hours": 672, "holiday_factor": 1.0,
-             "exposure": 4.0, "fitted_at": fitted} for (item, zone), rates in rows.items()])
+        demand_store.replace_baselines(conn, "sale", [
+            demand_handlers.baseline_row(key, "sale", Baseline("seasonal-day", rates, 0.3, 672),
+                                          fitted) for key, rates in shapes.items()])
     with hansa.db.read() as conn:
         means = demand.items_mean_rates(conn, ["SKU-1", "SKU-2", "SKU-9"], "sale")
         full = demand.items_baselines(conn, ["SKU-1", "SKU-2"], "sale")
     assert set(means) == {"SKU-1", "SKU-2"}  # an item without baselines is left out
     for item, by_zone in full.items():
         for zone, baseline in by_zone.items():
-            assert isinstance(baseline, Baseline)
             assert means[item][zone] == (baseline.mean_per_hour, baseline.sigma)
     assert means["SKU-1"]["z1"] == (0.875, 0.3)

@@ -240,7 +240,7 @@ def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork, *,
     fitted = fit({f"{i}\x1f{z}": y for (i, z), y in series.items()}, end, calendar)
     now = uow.now()
     store.replace_baselines(uow.conn, kind.value,  # rows made a chunk at a time
-                            (_baseline_row(key, kind.value, b, now) for key, b in fitted.items()))
+                            (baseline_row(key, kind.value, b, now) for key, b in fitted.items()))
     methods = dict(Counter(b.method for b in fitted.values()))
     seconds = round(time.perf_counter() - started, 3)
     uow.record(m.BaselinesFitted(kind=kind.value, series=len(fitted), methods=methods,
@@ -248,10 +248,12 @@ def fit_baselines(cmd: m.FitBaselines, uow: UnitOfWork, *,
     return {"series": len(fitted), "methods": methods, "seconds": seconds}
 
 
-def _baseline_row(key: str, kind: str, b: Baseline, at: datetime) -> dict[str, Any]:
+def baseline_row(key: str, kind: str, b: Baseline, at: datetime) -> dict[str, Any]:
+    """The stored row of a fitted baseline (`key` is item and zone joined by \\x1f)."""
     item, zone = key.split("\x1f")
-    return {"item": item, "zone": zone, "kind": kind, "method": b.method,
-            "rates": np.round(np.asarray(b.rates, dtype=float), 5).tolist(),
+    rates = np.round(np.asarray(b.rates, dtype=float), 5).tolist()
+    return {"item": item, "zone": zone, "kind": kind, "method": b.method, "rates": rates,
+            "mean_rate": sum(rates) / len(rates),  # as `Baseline.mean_per_hour` of the row
             "sigma": round(b.sigma, 5),
             "history_hours": b.history_hours, "holiday_factor": b.holiday_factor,
             "exposure": round(b.exposure, 3), "fitted_at": at}

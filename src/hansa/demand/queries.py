@@ -60,10 +60,10 @@ def items_mean_rates(conn: Connection, items: Iterable[str], kind: str
     """What each item's baselines say of an average hour, without building the baselines:
     item -> zone -> (mean events per hour, sigma per hour), one statement per 2,000 items."""
     out: dict[str, dict[str, tuple[float, float]]] = {}
-    for item, zone, rates, sigma in bulk.select_in(
-            conn, store.baselines, ("item", "zone", "rates", "sigma"), [("kind", kind)], "item",
-            sorted(set(items))):
-        out.setdefault(item, {})[zone] = (_mean_rate(rates), float(sigma))
+    for item, zone, mean, sigma in bulk.select_in(
+            conn, store.baselines, ("item", "zone", "mean_rate", "sigma"), [("kind", kind)],
+            "item", sorted(set(items))):
+        out.setdefault(item, {})[zone] = (float(mean), float(sigma))
     return out
 
 
@@ -74,9 +74,6 @@ _BASELINE_COLUMNS = ("item", "zone", "kind", "method", "rates", "sigma", "histor
                      "holiday_factor", "exposure")
 _RATES_KEPT = 50_000
 _rates = DecodedByText(lambda values: tuple(float(v) for v in values), kept=_RATES_KEPT)
-# the same sum and division as `Baseline.mean_per_hour`, so both give the same float
-_mean_rate = DecodedByText(lambda values: sum(float(v) for v in values) / len(values),
-                           kept=_RATES_KEPT)
 
 
 def _baseline(r: Sequence[Any]) -> Baseline:

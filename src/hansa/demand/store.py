@@ -53,6 +53,8 @@ baselines = sa.Table(
     sa.Column("kind", sa.String(24), primary_key=True),
     sa.Column("method", sa.String(16), nullable=False),
     sa.Column("rates", Json, nullable=False),  # 168 expected events per hour, by hour of week
+    # the mean of `rates` as stored (read without decoding them: a category plan's weights)
+    sa.Column("mean_rate", sa.Float(), nullable=False),
     sa.Column("sigma", sa.Float(), nullable=False),
     sa.Column("history_hours", sa.Integer(), nullable=False),
     sa.Column("holiday_factor", sa.Float(), nullable=False, server_default="1"),

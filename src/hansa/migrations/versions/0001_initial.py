@@ -247,6 +247,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('method', sa.String(length=16), nullable=False),
     sa.Column('rates', hansa.db.metadata.JsonDocument(), nullable=False),
+    sa.Column('mean_rate', sa.Float(), nullable=False),
     sa.Column('sigma', sa.Float(), nullable=False),
     sa.Column('history_hours', sa.Integer(), nullable=False),
     sa.Column('holiday_factor', sa.Float(), server_default='1', nullable=False),
