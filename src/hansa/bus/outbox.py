@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -57,28 +56,6 @@ def _pending(limit: int, *, skip_locked: bool) -> sa.Select[tuple[int]]:
         .limit(limit)
     )
     return query.with_for_update(skip_locked=True) if skip_locked else query
-
-
-_DUE: dict[tuple[int, bool], sa.Select[Any]] = {}
-
-
-def due(conn: Connection, now: datetime, limit: int, *, skip_locked: bool) -> list[OutboxRow]:
-    """Unrelayed rows whose time has come, oldest first (locked, skipping locked ones, on
-    PostgreSQL, so that two relays take disjoint rows)."""
-    key = (limit, skip_locked)
-    query = _DUE.get(key)
-    if query is None:
-        ids = _pending(limit, skip_locked=skip_locked)
-        query = _DUE[key] = ids.with_only_columns(
-            outbox_table.c.position, outbox_table.c.event_id, outbox_table.c.type,
-            outbox_table.c.subject, outbox_table.c.time, outbox_table.c.data,
-            outbox_table.c.deliver_at)
-    return [
-        OutboxRow(position=position, deliver_at=deliver_at,
-                  envelope=Envelope(id=event_id, type=type_, subject=subject, time=time, data=data))
-        for position, event_id, type_, subject, time, data, deliver_at
-        in conn.execute(query, {"now": now})
-    ]
 
 
 _CLAIMS: dict[tuple[int, bool], sa.Update] = {}

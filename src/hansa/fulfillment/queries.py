@@ -19,7 +19,7 @@ from hansa.inventory import queries as inventory
 from hansa.kernel.geo import Position
 from hansa.logistics import queries as logistics
 from hansa.logistics.model import lane_of
-from hansa.shipping.model import EVERY_DAY, Item, PickupCalendar
+from hansa.shipping.model import Item, PickupCalendar
 
 
 def node_from_doc(doc: dict[str, Any]) -> Node:
@@ -36,13 +36,10 @@ def node_from_doc(doc: dict[str, Any]) -> Node:
 
 def pickup_from_doc(doc: dict[str, Any]) -> PickupCalendar:
     """The node's pickup calendar; a node configured before calendars existed: every day."""
-    weekdays, closed = doc.get("pickup_weekdays"), doc.get("no_pickup_dates") or ()
-    if weekdays is None and not closed:
-        return EVERY_DAY
-    calendar = PickupCalendar(
+    weekdays = doc.get("pickup_weekdays")
+    return PickupCalendar(
         weekdays=frozenset(range(7)) if weekdays is None else frozenset(int(d) for d in weekdays),
-        closed=frozenset(date.fromisoformat(str(d)) for d in closed))
-    return EVERY_DAY if calendar == EVERY_DAY else calendar
+        closed=frozenset(date.fromisoformat(str(d)) for d in doc.get("no_pickup_dates") or ()))
 
 
 _ANY_NODE = sa.select(store.nodes.c.location_id).limit(1)

@@ -163,7 +163,7 @@ def ship_day(now: datetime, cutoff_minute: int, handling_days: int,
     handling; then on to the node's next pickup day."""
     minute = now.hour * 60 + now.minute
     ready = (0 if minute < cutoff_minute else 1) + handling_days
-    return ready if pickup is EVERY_DAY else pickup.first_pickup(now.date(), ready)
+    return pickup.first_pickup(now.date(), ready)
 
 
 def lanes(carriers: list[Carrier], *, origin: Position, origin_country: str,

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from hansa.kernel.errors import HansaError
 from hansa.sim.kpis import KPI_KEYS
-from hansa.sim.scenario import SIZES, load_scenario, scenario_names
+from hansa.sim.scenario import SIZES, Scenario, load_scenario, scenario_names
 
 if TYPE_CHECKING:  # the simulator itself loads only when a simulation runs
     from hansa.sim.compare import Comparison
@@ -45,6 +45,18 @@ def _cell(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+def _scenario_of(scenario: str, size: str) -> Scenario:
+    """The scenario to run at a known size, or a clear error and exit code 2."""
+    if size not in SIZES:
+        console.print(f"[red]unknown size {size!r}; one of {', '.join(SIZES)}[/]")
+        raise typer.Exit(2)
+    try:
+        return load_scenario(scenario)
+    except HansaError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(2) from None
+
+
 def simulate(
     scenario: Annotated[str, typer.Argument(
         help=f"a shipped scenario ({', '.join(scenario_names())}) or a YAML file")],
@@ -59,14 +71,7 @@ def simulate(
     from hansa.sim.compare import POLICIES, compare
     from hansa.sim.report import write_report
 
-    if size not in SIZES:
-        console.print(f"[red]unknown size {size!r}; one of {', '.join(SIZES)}[/]")
-        raise typer.Exit(2)
-    try:
-        loaded = load_scenario(scenario)
-    except HansaError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from None
+    loaded = _scenario_of(scenario, size)
     with Progress(TextColumn("[bold]{task.description}[/]"), BarColumn(),
                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
                   disable=not console.is_terminal) as bar:
@@ -91,14 +96,7 @@ def live_demo(scenario: str, *, days: int, seed: int, size: str, hour_seconds: f
     """`hansa demo --scenario`: replay SCENARIO live against the real server (sim.live)."""
     from hansa.sim.live import LiveDemo
 
-    if size not in SIZES:
-        console.print(f"[red]unknown size {size!r}; one of {', '.join(SIZES)}[/]")
-        raise typer.Exit(2)
-    try:
-        loaded = load_scenario(scenario)
-    except HansaError as exc:
-        console.print(f"[red]{exc.message}[/]")
-        raise typer.Exit(2) from None
+    loaded = _scenario_of(scenario, size)
     for leftover in (db_path, *db_path.parent.glob(f"{db_path.name}-*")):
         leftover.unlink(missing_ok=True)  # a replay starts from its own fresh world
     console.print(f"building the {loaded.name} world ({size}, seed {seed}) in {db_path} ...")

@@ -70,7 +70,7 @@ class Tally:
     abandoned_carts: int = 0
     sourced_orders: int = 0  # orders Hansa's sourcing optimiser allocated (AllocateOrder)
     promise_differs: int = 0  # ... whose plan promised another day than the world's rule
-    promise_earlier: int = 0  # ... an earlier day (no pickup calendar in Hansa yet)
+    promise_earlier: int = 0  # ... an earlier day (one the world's carriers cannot keep)
     promised_days: int = 0  # days from order to promised delivery, summed over orders
     series: list[DayPoint] = field(default_factory=list)
 

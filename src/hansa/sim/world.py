@@ -198,9 +198,8 @@ class World:
         """The dates without a pickup from the start to `days_after` later, as a merchant
         would enter them into each node's pickup calendar."""
         start = self.scenario.start.date()
-        return [start + timedelta(days=n) for n in range(days_after)
-                if ((start + timedelta(days=n)).month, (start + timedelta(days=n)).day)
-                in NO_PICKUP]
+        days = (start + timedelta(days=n) for n in range(days_after))
+        return [d for d in days if (d.month, d.day) in NO_PICKUP]
 
     def site_positions(self) -> list[tuple[str, Position]]:
         return [(s.location_id, s.place.position) for s in self.sites]
